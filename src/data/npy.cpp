@@ -1,0 +1,114 @@
+#include "convfix/npy.h"
+
+#include <cctype>
+#include <regex>
+
+#include "convfix/fileio.h"
+
+namespace convfix {
+
+namespace {
+
+struct NpyType {
+  const char* code;
+  DType dtype;
+};
+constexpr NpyType kTypes[] = {
+    {"f4", DType::kF32}, {"f2", DType::kF16}, {"f8", DType::kF64}, {"i1", DType::kI8},  {"u1", DType::kU8},
+    {"i2", DType::kI16}, {"u2", DType::kU16}, {"i4", DType::kI32}, {"u4", DType::kU32}, {"i8", DType::kI64},
+    {"u8", DType::kU64}, {"b1", DType::kBool},
+};
+
+}  // namespace
+
+Expected<Tensor> parse_npy(const std::string& b, const std::string& file) {
+  if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0) return invalid_argument(file + ": not a .npy file");
+  const int major = static_cast<unsigned char>(b[6]);
+  size_t header_len, offset;
+  if (major == 1) {
+    header_len = static_cast<unsigned char>(b[8]) | (static_cast<size_t>(static_cast<unsigned char>(b[9])) << 8);
+    offset = 10;
+  } else if (major == 2 || major == 3) {
+    if (b.size() < 12) return invalid_argument(file + ": truncated .npy header");
+    header_len = 0;
+    for (int i = 0; i < 4; ++i) header_len |= static_cast<size_t>(static_cast<unsigned char>(b[8 + i])) << (8 * i);
+    offset = 12;
+  } else {
+    return invalid_argument(file + ": unsupported .npy version " + std::to_string(major));
+  }
+  if (offset + header_len > b.size()) return invalid_argument(file + ": truncated .npy header");
+  const std::string h = b.substr(offset, header_len);
+  std::smatch m;
+  static const std::regex descr_re(R"('descr'\s*:\s*'([<>|=])([a-z]\d+)')");
+  static const std::regex fortran_re(R"('fortran_order'\s*:\s*(True|False))");
+  static const std::regex shape_re(R"('shape'\s*:\s*\(([^)]*)\))");
+  if (!std::regex_search(h, m, descr_re)) return invalid_argument(file + ": .npy header has no supported 'descr'");
+  const std::string endian = m[1], code = m[2];
+  if (endian == ">") return not_implemented(file + ": big-endian .npy data is not supported");
+  DType dt = DType::kUndefined;
+  for (const auto& t : kTypes)
+    if (code == t.code) dt = t.dtype;
+  if (dt == DType::kUndefined) return not_implemented(file + ": .npy dtype '" + code + "' is not supported");
+  if (!std::regex_search(h, m, fortran_re)) return invalid_argument(file + ": .npy header lacks fortran_order");
+  if (m[1] == "True") return not_implemented(file + ": Fortran-order .npy arrays are not supported");
+  if (!std::regex_search(h, m, shape_re)) return invalid_argument(file + ": .npy header lacks shape");
+  std::vector<int64_t> dims;
+  const std::string shape_s = m[1];
+  size_t i = 0;
+  while (i < shape_s.size()) {
+    while (i < shape_s.size() && !std::isdigit(static_cast<unsigned char>(shape_s[i]))) ++i;
+    if (i >= shape_s.size()) break;
+    size_t j = i;
+    while (j < shape_s.size() && std::isdigit(static_cast<unsigned char>(shape_s[j]))) ++j;
+    if (j - i > 15) return invalid_argument(file + ": .npy dimension too large");
+    dims.push_back(std::stoll(shape_s.substr(i, j - i)));
+    i = j;
+  }
+  long double total = dtype_size(dt);
+  for (auto d : dims) total *= static_cast<long double>(d);
+  const size_t data_off = offset + header_len;
+  if (total > static_cast<long double>(b.size() - data_off))
+    return invalid_argument(file + ": .npy data is truncated (shape " + dims_to_string(dims) + ")");
+  Tensor t(dt, dims);
+  if (t.nbytes()) std::memcpy(t.raw(), b.data() + data_off, t.nbytes());
+  return t;
+}
+
+Expected<Tensor> read_npy(const std::string& path) {
+  CONVFIX_ASSIGN_OR_RETURN(std::string b, read_file(path));
+  return parse_npy(b, path);
+}
+
+Status write_npy(const Tensor& t, const std::string& path) {
+  const char* code = nullptr;
+  for (const auto& k : kTypes)
+    if (k.dtype == t.dtype()) code = k.code;
+  Tensor src = t;
+  if (t.dtype() == DType::kBF16) {  // numpy has no bfloat16: write as f4
+    auto c = t.cast(DType::kF32);
+    if (!c.ok()) return c.status();
+    src = c.value();
+    code = "f4";
+  }
+  if (!code) return not_implemented(path + ": cannot write " + dtype_name(t.dtype()) + " as .npy");
+  std::string shape = "(";
+  for (size_t i = 0; i < src.dims().size(); ++i) shape += std::to_string(src.dims()[i]) + ", ";
+  if (src.dims().size() > 1) shape.resize(shape.size() - 2);
+  else if (src.dims().size() == 1) shape.resize(shape.size() - 1);
+  shape += ")";
+  std::string descr = std::string(code[0] == 'b' || code[1] == '1' ? "|" : "<") + code;
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  const size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  std::string out = "\x93NUMPY";
+  out.push_back(1);
+  out.push_back(0);
+  out.push_back(static_cast<char>(header.size() & 0xff));
+  out.push_back(static_cast<char>(header.size() >> 8));
+  out += header;
+  out.append(static_cast<const char*>(src.raw()), src.nbytes());
+  return write_file_atomic(path, out);
+}
+
+}  // namespace convfix

@@ -1,0 +1,60 @@
+#include "convfix/model_io.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "convfix/onnx_format.h"
+
+namespace convfix {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string head_bytes(const std::string& path, size_t n) {
+  std::ifstream f(path, std::ios::binary);
+  std::string s(n, '\0');
+  f.read(s.data(), static_cast<std::streamsize>(n));
+  s.resize(static_cast<size_t>(f.gcount()));
+  return s;
+}
+std::string lower_ext(const std::string& path) {
+  std::string e = fs::path(path).extension().string();
+  for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+}  // namespace
+
+std::string detect_format(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    if (fs::exists(fs::path(path) / "saved_model.pb", ec)) return "tf-savedmodel";
+    if (fs::exists(fs::path(path) / "model.json", ec)) return "tfjs";
+    return "";
+  }
+  const std::string h = head_bytes(path, 16);
+  const std::string ext = lower_ext(path);
+  if (h.size() >= 8 && h.compare(4, 4, "TFL3") == 0) return "tflite";
+  if (h.size() >= 8 && h.compare(0, 8, "\x89HDF\r\n\x1a\n") == 0) return "keras-h5";
+  if (h.size() >= 4 && h.compare(0, 4, "PK\x03\x04") == 0) return ext == ".keras" ? "keras-v3" : "torchscript";
+  if (ext == ".json") return "tfjs";
+  if (ext == ".onnx") return "onnx";
+  if (ext == ".pb") return "tf-frozen";
+  if (ext == ".tflite") return "tflite";
+  return "";
+}
+
+Expected<Graph> load_model(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return io_error(path + ": no such file or folder");
+  const std::string fmt = detect_format(path);
+  if (fmt == "onnx") return read_onnx(path);
+  if (fmt.empty()) {
+    // Try ONNX as a last resort: protobuf files have no magic number.
+    auto g = read_onnx(path);
+    if (g.ok()) return g;
+    return invalid_model(path + ": unknown model format (not ONNX, TFLite, Keras, TF.js, TF or TorchScript)");
+  }
+  return not_implemented(path + ": " + fmt + " models are not supported yet");
+}
+
+}  // namespace convfix
