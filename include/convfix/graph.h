@@ -35,7 +35,9 @@ namespace convfix {
 class Graph;
 
 struct Attribute {
-  enum class Kind { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor, kGraph, kTensors, kGraphs };
+  // kOpaque: a kind convfix does not interpret (e.g. ONNX TypeProto); `s`
+  // holds the format's own serialized bytes so a writer can round-trip it.
+  enum class Kind { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor, kGraph, kTensors, kGraphs, kOpaque };
   Kind kind = Kind::kInt;
   int64_t i = 0;
   float f = 0;

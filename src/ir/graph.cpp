@@ -27,6 +27,7 @@ std::string Attribute::to_string() const {
     case Kind::kGraph: o << "graph"; break;
     case Kind::kTensors: o << tensors.size() << " tensors"; break;
     case Kind::kGraphs: o << graphs.size() << " graphs"; break;
+    case Kind::kOpaque: o << "<opaque>"; break;
   }
   return o.str();
 }

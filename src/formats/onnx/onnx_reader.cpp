@@ -66,8 +66,10 @@ Expected<Attribute> convert_attr(const onnx::AttributeProto& a, const std::strin
       }
       break;
     }
-    default:
-      return not_implemented("attribute '" + a.name() + "' has unsupported type " + std::to_string(type));
+    default:  // TYPE_PROTO(S), SPARSE_TENSOR(S): kept as bytes, not interpreted
+      r.kind = Attribute::Kind::kOpaque;
+      a.SerializeToString(&r.s);
+      break;
   }
   return r;
 }

@@ -42,6 +42,10 @@ void attr_to_proto(const std::string& name, const Attribute& a, onnx::AttributeP
       ap->set_type(AP::GRAPHS);
       for (const auto& g : a.graphs) graph_to_proto(*g, ap->add_graphs(), false);
       break;
+    case Attribute::Kind::kOpaque:
+      ap->ParseFromString(a.s);
+      ap->set_name(name);
+      break;
   }
 }
 
