@@ -1,94 +1,207 @@
-// Add, Sub, Mul, Div, Pow, Max, Min, Mod (numpy broadcasting; Max/Min/Sum/Mean variadic).
+// Add, Sub, Mul, Div, Pow, Mod, and the variadic Max, Min, Sum, Mean.
+// Numpy broadcasting (opset >= 7) and the legacy broadcast=1/axis rule
+// (opset < 7). f16/bf16 are computed in f32 by the executor; f64 and the
+// integer types natively. Integer arithmetic wraps (two's complement);
+// integer division or modulo by zero gives 0 instead of trapping.
 #include <cmath>
 #include <type_traits>
 
-#include "ops/kernel_util.h"
+#include "ops/elementwise_util.h"
 
 namespace convfix {
 namespace {
 
-using ops::BroadcastIndexer;
+// Two's complement wrap-around for integer + - * (signed overflow is UB in C++).
+template <typename T>
+using Wide = std::conditional_t<std::is_integral_v<T>, std::make_unsigned_t<T>, T>;
 
-template <typename T, typename Op>
-void binary_loop(const Tensor& a, const Tensor& b, Tensor& out, ThreadPool* pool, Op op) {
-  const T* pa = a.data<T>();
-  const T* pb = b.data<T>();
-  T* po = out.data<T>();
-  const int64_t n = out.numel();
-  if (a.dims() == b.dims()) {
-    parallel_for(pool, n, [&](int64_t s, int64_t e) { for (int64_t i = s; i < e; ++i) po[i] = op(pa[i], pb[i]); }, 16384);
-    return;
+template <typename T>
+struct AddOp {
+  T operator()(T x, T y) const {
+    if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Wide<T>>(x) + static_cast<Wide<T>>(y));
+    else return x + y;
   }
-  if (b.numel() == 1) {
-    const T bv = pb[0];
-    parallel_for(pool, n, [&](int64_t s, int64_t e) { for (int64_t i = s; i < e; ++i) po[i] = op(pa[i], bv); }, 16384);
-    return;
+};
+template <typename T>
+struct SubOp {
+  T operator()(T x, T y) const {
+    if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Wide<T>>(x) - static_cast<Wide<T>>(y));
+    else return x - y;
   }
-  // General case: iterate over the innermost dimension contiguously.
-  const auto& od = out.dims();
-  BroadcastIndexer idx(od, {a.dims(), b.dims()});
-  const int64_t inner = od.empty() ? 1 : od.back();
-  const auto sa = ops::broadcast_strides(a.dims(), od);
-  const auto sb = ops::broadcast_strides(b.dims(), od);
-  const int64_t ia = sa.empty() ? 0 : sa.back(), ib = sb.empty() ? 0 : sb.back();
-  const int64_t rows = inner ? n / inner : 0;
-  parallel_for(pool, rows, [&](int64_t s, int64_t e) {
-    for (int64_t r = s; r < e; ++r) {
-      const int64_t o = r * inner;
-      const T* ra = pa + idx.offset(0, o);
-      const T* rb = pb + idx.offset(1, o);
-      for (int64_t i = 0; i < inner; ++i) po[o + i] = op(ra[i * ia], rb[i * ib]);
+};
+template <typename T>
+struct MulOp {
+  T operator()(T x, T y) const {
+    if constexpr (std::is_integral_v<T>) {
+      // Promote small types to unsigned int so the product cannot overflow int.
+      using U = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, Wide<T>>;
+      return static_cast<T>(static_cast<U>(static_cast<Wide<T>>(x)) * static_cast<U>(static_cast<Wide<T>>(y)));
+    } else {
+      return x * y;
     }
-  }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner)));
-}
+  }
+};
+template <typename T>
+struct DivOp {
+  T operator()(T x, T y) const {
+    if constexpr (std::is_integral_v<T>) {
+      if (y == 0) return T(0);
+      if constexpr (std::is_signed_v<T>) {
+        if (y == T(-1)) return SubOp<T>()(T(0), x);  // avoids INT_MIN / -1
+      }
+      return static_cast<T>(x / y);
+    } else {
+      return x / y;
+    }
+  }
+};
+// Max/Min propagate NaN (like numpy.maximum and ONNX Runtime).
+template <typename T>
+struct MaxOp {
+  T operator()(T x, T y) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (x != x || y != y) return x + y;
+    }
+    return x > y ? x : y;
+  }
+};
+template <typename T>
+struct MinOp {
+  T operator()(T x, T y) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (x != x || y != y) return x + y;
+    }
+    return x < y ? x : y;
+  }
+};
+// fmod=1: sign of the dividend (C fmod / truncation). fmod=0: sign of the
+// divisor (Python / numpy.mod).
+template <typename T>
+struct ModOp {
+  bool c_style;
+  T operator()(T x, T y) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      T r = std::fmod(x, y);
+      if (!c_style && r != 0 && ((r < 0) != (y < 0))) r += y;
+      return r;
+    } else {
+      if (y == 0) return T(0);
+      if constexpr (std::is_signed_v<T>) {
+        if (y == T(-1)) return T(0);
+      }
+      T r = static_cast<T>(x % y);
+      if constexpr (std::is_signed_v<T>) {
+        if (!c_style && r != 0 && ((r < 0) != (y < 0))) r = static_cast<T>(r + y);
+      }
+      return r;
+    }
+  }
+};
 
 enum class BinOp { kAdd, kSub, kMul, kDiv, kPow, kMax, kMin, kMod };
 
+template <typename T, typename Op>
+void run_typed(const ops::BroadcastPlan& p, const Tensor& a, const Tensor& b, Tensor& out, ThreadPool* pool, Op op) {
+  ops::map_binary(p, a.data<T>(), b.data<T>(), out.data<T>(), pool, op);
+}
+
+// Integer power by squaring (wrapping); negative exponents give 1/base^|e|
+// truncated toward zero.
 template <typename T>
-T apply(BinOp op, T x, T y, bool fmod_flag) {
-  switch (op) {
-    case BinOp::kAdd: return static_cast<T>(x + y);
-    case BinOp::kSub: return static_cast<T>(x - y);
-    case BinOp::kMul: return static_cast<T>(x * y);
-    case BinOp::kDiv:
-      if constexpr (std::is_integral_v<T>) return y == 0 ? T(0) : static_cast<T>(x / y);
-      else return x / y;
-    case BinOp::kPow: return static_cast<T>(std::pow(static_cast<double>(x), static_cast<double>(y)));
-    case BinOp::kMax:
-      if constexpr (std::is_floating_point_v<T>) { if (std::isnan(x) || std::isnan(y)) return x + y; }
-      return x > y ? x : y;
-    case BinOp::kMin:
-      if constexpr (std::is_floating_point_v<T>) { if (std::isnan(x) || std::isnan(y)) return x + y; }
-      return x < y ? x : y;
-    case BinOp::kMod:
-      if constexpr (std::is_floating_point_v<T>) {
-        return static_cast<T>(std::fmod(x, y));
-      } else {
-        if (y == 0) return T(0);
-        if (fmod_flag) return static_cast<T>(x % y);
-        T r = static_cast<T>(x % y);
-        if constexpr (std::is_signed_v<T>) { if (r != 0 && ((r < 0) != (y < 0))) r = static_cast<T>(r + y); }
-        return r;
-      }
+T int_pow(T base, int64_t e) {
+  if (e < 0) {
+    if (base == 1) return T(1);
+    if constexpr (std::is_signed_v<T>) {
+      if (base == T(-1)) return (e & 1) ? T(-1) : T(1);
+    }
+    return T(0);
   }
-  return x;
+  T r = 1;
+  while (e) {
+    if (e & 1) r = MulOp<T>()(r, base);
+    base = MulOp<T>()(base, base);
+    e >>= 1;
+  }
+  return r;
+}
+
+// Pow: the exponent may have another type than the base (opset >= 12); the
+// result has the base's type.
+Status run_pow(KernelContext& ctx, const ops::BroadcastPlan& p, const Tensor& a, const Tensor& b, Tensor& out) {
+  ThreadPool* pool = ctx.pool();
+  const DType ta = a.dtype();
+  if (dtype_is_float(ta)) {
+    Tensor e = b;
+    if (b.dtype() != ta) {
+      CONVFIX_ASSIGN_OR_RETURN(e, b.cast(ta));
+    }
+    if (ta == DType::kF32) {
+      const float* pe = e.data<float>();
+      if (e.numel() == 1 && (pe[0] == 2.0f || pe[0] == 1.0f)) {
+        const bool sq = pe[0] == 2.0f;
+        ops::map_unary(a.data<float>(), out.data<float>(), a.numel(), pool,
+                       [sq](float x) { return sq ? x * x : x; });
+        return Status::OK();
+      }
+      run_typed<float>(p, a, e, out, pool, [](float x, float y) { return std::pow(x, y); });
+      return Status::OK();
+    }
+    if (ta == DType::kF64) {
+      run_typed<double>(p, a, e, out, pool, [](double x, double y) { return std::pow(x, y); });
+      return Status::OK();
+    }
+    return ctx.unsupported(std::string("Pow base type ") + dtype_name(ta));
+  }
+  if (!dtype_is_integer(ta)) return ctx.unsupported(std::string("Pow base type ") + dtype_name(ta));
+  if (dtype_is_integer(b.dtype())) {
+    CONVFIX_ASSIGN_OR_RETURN(Tensor e, b.cast(DType::kI64));
+    return ops::dispatch_numeric(ta, [&]<typename T>() {
+      ops::map_binary(p, a.data<T>(), e.data<int64_t>(), out.data<T>(), pool,
+                      [](T x, int64_t y) { return int_pow<T>(x, y); });
+    }, ctx);
+  }
+  // Integer base, float exponent: compute in double, truncate toward zero.
+  CONVFIX_ASSIGN_OR_RETURN(Tensor e, b.cast(DType::kF64));
+  return ops::dispatch_numeric(ta, [&]<typename T>() {
+    ops::map_binary(p, a.data<T>(), e.data<double>(), out.data<T>(), pool, [](T x, double y) {
+      const double v = std::pow(static_cast<double>(x), y);
+      if (!(v == v)) return T(0);
+      if (v >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+      if (v <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+      return static_cast<T>(v);
+    });
+  }, ctx);
 }
 
 Status binary(KernelContext& ctx, BinOp op, const Tensor& a, const Tensor& b, Tensor* result) {
-  std::vector<int64_t> od;
-  if (!ops::broadcast_dims(a.dims(), b.dims(), &od))
-    return ctx.error("cannot broadcast " + dims_to_string(a.dims()) + " with " + dims_to_string(b.dims()));
-  if (op == BinOp::kPow && a.dtype() != b.dtype()) {
-    // Pow allows a different exponent type: compute in the base's type.
-    CONVFIX_ASSIGN_OR_RETURN(Tensor bc, b.cast(a.dtype()));
-    return binary(ctx, op, a, bc, result);
+  std::vector<int64_t> bd;
+  CONVFIX_RETURN_IF_ERROR(ops::binary_input1_dims(ctx, a, b, &bd));
+  ops::BroadcastPlan p;
+  if (!ops::make_broadcast_plan({&a.dims(), &bd}, &p))
+    return ctx.error("cannot broadcast input 0 of shape " + dims_to_string(a.dims()) + " with input 1 of shape " +
+                     dims_to_string(b.dims()));
+  Tensor out(a.dtype(), p.out_dims);
+  if (op == BinOp::kPow) {
+    CONVFIX_RETURN_IF_ERROR(run_pow(ctx, p, a, b, out));
+    *result = std::move(out);
+    return Status::OK();
   }
   if (a.dtype() != b.dtype())
-    return ctx.error(std::string("input types differ: ") + dtype_name(a.dtype()) + " vs " + dtype_name(b.dtype()));
-  Tensor out(a.dtype(), od);
-  const bool fmod_flag = ctx.attr_int("fmod", 0) != 0;
+    return ctx.error(std::string("input types differ: input 0 is ") + dtype_name(a.dtype()) + ", input 1 is " +
+                     dtype_name(b.dtype()));
+  ThreadPool* pool = ctx.pool();
+  const bool c_mod = ctx.attr_int("fmod", 0) != 0;
   Status st = ops::dispatch_numeric(a.dtype(), [&]<typename T>() {
-    binary_loop<T>(a, b, out, ctx.pool(), [op, fmod_flag](T x, T y) { return apply<T>(op, x, y, fmod_flag); });
+    switch (op) {
+      case BinOp::kAdd: run_typed<T>(p, a, b, out, pool, AddOp<T>()); break;
+      case BinOp::kSub: run_typed<T>(p, a, b, out, pool, SubOp<T>()); break;
+      case BinOp::kMul: run_typed<T>(p, a, b, out, pool, MulOp<T>()); break;
+      case BinOp::kDiv: run_typed<T>(p, a, b, out, pool, DivOp<T>()); break;
+      case BinOp::kMax: run_typed<T>(p, a, b, out, pool, MaxOp<T>()); break;
+      case BinOp::kMin: run_typed<T>(p, a, b, out, pool, MinOp<T>()); break;
+      case BinOp::kMod: run_typed<T>(p, a, b, out, pool, ModOp<T>{c_mod}); break;
+      case BinOp::kPow: break;
+    }
   }, ctx);
   CONVFIX_RETURN_IF_ERROR(st);
   *result = std::move(out);
@@ -106,22 +219,23 @@ KernelFn make_binary(BinOp op) {
   };
 }
 
-// Max, Min, Sum, Mean with any number of inputs.
+// Max, Min, Sum, Mean with any number of inputs (all broadcast together).
 KernelFn make_variadic(BinOp op, bool mean) {
   return [op, mean](KernelContext& ctx) -> Status {
     CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
     Tensor acc = *ctx.input(0);
+    size_t count = 1;
     for (size_t i = 1; i < ctx.num_inputs(); ++i) {
       if (!ctx.has_input(i)) continue;
+      ++count;
       Tensor next;
       CONVFIX_RETURN_IF_ERROR(binary(ctx, op, acc, *ctx.input(i), &next));
       acc = std::move(next);
     }
-    if (ctx.num_inputs() == 1) acc = acc.clone();
-    if (mean) {
-      Tensor cnt(acc.dtype(), {});
-      Tensor c64 = Tensor::scalar_f32(static_cast<float>(ctx.num_inputs()));
-      CONVFIX_ASSIGN_OR_RETURN(cnt, c64.cast(acc.dtype()));
+    if (count == 1) acc = acc.clone();
+    if (mean && count > 1) {
+      Tensor c = Tensor::scalar_f32(static_cast<float>(count));
+      CONVFIX_ASSIGN_OR_RETURN(Tensor cnt, c.cast(acc.dtype()));
       Tensor next;
       CONVFIX_RETURN_IF_ERROR(binary(ctx, BinOp::kDiv, acc, cnt, &next));
       acc = std::move(next);
