@@ -1,0 +1,277 @@
+// Conv (opset 1..17): 1-D, 2-D and 3-D, groups (depthwise included),
+// strides, dilations, explicit or automatic padding, optional bias.
+//
+// Reference kernel: a direct loop, parallel over (image, output channel).
+// Fast path (f32, oneDNN): a convolution primitive whose memory formats
+// oneDNN picks, with reorders from and to the plain NCHW tensors. Primitive,
+// reordered weights and bias live in the node's ctx.state() and are rebuilt
+// when the input shape, the weights or the thread count change.
+#include <memory>
+#include <string>
+
+#include "ops/kernel_util.h"
+#include "ops/nn_backend.h"
+#include "ops/nn_geometry.h"
+
+namespace convfix {
+namespace {
+
+using ops::WindowGeometry;
+
+// Everything a kernel needs, with 1-D and 2-D padded to 3-D (depth and
+// height of size 1 in front).
+struct ConvProblem {
+  int64_t n = 0, c = 0, m = 0, group = 1;
+  int64_t in[3] = {1, 1, 1}, k[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  int64_t stride[3] = {1, 1, 1}, dil[3] = {1, 1, 1}, pad[3] = {0, 0, 0};
+  WindowGeometry geo;  // the real (unpadded) geometry
+  int64_t cg() const { return c / group; }
+  int64_t mg() const { return m / group; }
+};
+
+Status conv_problem(const KernelContext& ctx, const Tensor& X, const Tensor& W, const Tensor* B, ConvProblem* p) {
+  if (X.rank() < 3 || X.rank() > 5)
+    return ctx.unsupported("input 0 has shape " + dims_to_string(X.dims()) + "; Conv supports 1-D, 2-D and 3-D (rank 3 to 5)");
+  if (W.rank() != X.rank())
+    return ctx.error("input 1 (W) has shape " + dims_to_string(W.dims()) + ", expected rank " + std::to_string(X.rank()));
+  const size_t r = static_cast<size_t>(X.rank() - 2);
+  p->n = X.dim(0);
+  p->c = X.dim(1);
+  p->m = W.dim(0);
+  p->group = ctx.attr_int("group", 1);
+  if (p->group < 1) return ctx.error("group " + std::to_string(p->group) + " must be positive");
+  if (p->c != W.dim(1) * p->group)
+    return ctx.error("input 0 has " + std::to_string(p->c) + " channels but input 1 (W) of shape " +
+                     dims_to_string(W.dims()) + " with group " + std::to_string(p->group) + " expects " +
+                     std::to_string(W.dim(1) * p->group));
+  if (p->m % p->group != 0)
+    return ctx.error("input 1 (W) has " + std::to_string(p->m) + " output channels, not divisible by group " +
+                     std::to_string(p->group));
+  if (B && (B->rank() != 1 || B->dim(0) != p->m))
+    return ctx.error("input 2 (B) has shape " + dims_to_string(B->dims()) + ", expected [" + std::to_string(p->m) + "]");
+  std::vector<int64_t> in(X.dims().begin() + 2, X.dims().end());
+  std::vector<int64_t> kernel(W.dims().begin() + 2, W.dims().end());
+  if (ctx.has_attr("kernel_shape") && ctx.attr_ints("kernel_shape") != kernel)
+    return ctx.error("kernel_shape " + dims_to_string(ctx.attr_ints("kernel_shape")) + " differs from input 1 (W) shape " +
+                     dims_to_string(W.dims()));
+  CONVFIX_RETURN_IF_ERROR(ops::window_geometry(ctx, in, kernel, false, &p->geo));
+  const size_t off = 3 - r;
+  for (size_t i = 0; i < r; ++i) {
+    p->in[off + i] = in[i];
+    p->k[off + i] = kernel[i];
+    p->out[off + i] = p->geo.out[i];
+    p->stride[off + i] = p->geo.stride[i];
+    p->dil[off + i] = p->geo.dilation[i];
+    p->pad[off + i] = p->geo.pad_begin[i];
+  }
+  return Status::OK();
+}
+
+// Output positions o in [0, out) whose input index o*s - pad + k*d lies in
+// [0, in): returns [lo, hi).
+inline void valid_range(int64_t out, int64_t in, int64_t s, int64_t pad, int64_t kd, int64_t* lo, int64_t* hi) {
+  const int64_t shift = kd - pad;  // input index = o*s + shift
+  *lo = shift >= 0 ? 0 : (-shift + s - 1) / s;
+  *hi = in - shift <= 0 ? 0 : std::min(out, (in - shift - 1) / s + 1);
+  if (*hi < *lo) *hi = *lo;
+}
+
+template <typename T>
+void conv_reference(ThreadPool* pool, const ConvProblem& p, const T* x, const T* w, const T* b, T* y) {
+  const int64_t in_plane = p.in[0] * p.in[1] * p.in[2];
+  const int64_t out_plane = p.out[0] * p.out[1] * p.out[2];
+  const int64_t ksize = p.k[0] * p.k[1] * p.k[2];
+  parallel_for(pool, p.n * p.m, [&](int64_t s, int64_t e) {
+    for (int64_t job = s; job < e; ++job) {
+      const int64_t img = job / p.m, oc = job % p.m, g = oc / p.mg();
+      T* out = y + job * out_plane;
+      const T bias = b ? b[oc] : T(0);
+      for (int64_t i = 0; i < out_plane; ++i) out[i] = bias;
+      for (int64_t ic = 0; ic < p.cg(); ++ic) {
+        const T* in = x + (img * p.c + g * p.cg() + ic) * in_plane;
+        const T* wk = w + (oc * p.cg() + ic) * ksize;
+        for (int64_t kd = 0; kd < p.k[0]; ++kd)
+          for (int64_t kh = 0; kh < p.k[1]; ++kh)
+            for (int64_t kw = 0; kw < p.k[2]; ++kw) {
+              const T wv = wk[(kd * p.k[1] + kh) * p.k[2] + kw];
+              int64_t d0, d1, h0, h1, w0, w1;
+              valid_range(p.out[0], p.in[0], p.stride[0], p.pad[0], kd * p.dil[0], &d0, &d1);
+              valid_range(p.out[1], p.in[1], p.stride[1], p.pad[1], kh * p.dil[1], &h0, &h1);
+              valid_range(p.out[2], p.in[2], p.stride[2], p.pad[2], kw * p.dil[2], &w0, &w1);
+              for (int64_t od = d0; od < d1; ++od) {
+                const int64_t id = od * p.stride[0] - p.pad[0] + kd * p.dil[0];
+                for (int64_t oh = h0; oh < h1; ++oh) {
+                  const int64_t ih = oh * p.stride[1] - p.pad[1] + kh * p.dil[1];
+                  const T* irow = in + (id * p.in[1] + ih) * p.in[2] - p.pad[2] + kw * p.dil[2];
+                  T* orow = out + (od * p.out[1] + oh) * p.out[2];
+                  for (int64_t ow = w0; ow < w1; ++ow) orow[ow] += wv * irow[ow * p.stride[2]];
+                }
+              }
+            }
+      }
+    }
+  });
+}
+
+#ifdef CONVFIX_HAVE_DNNL
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+
+struct DnnlConv {
+  std::vector<int64_t> x_dims;
+  ops::TensorKey w_key, b_key;
+  int threads = 0;
+  Tensor w_hold, b_hold;  // keep the buffers alive so the keys stay valid
+  dnnl::convolution_forward prim;
+  memory::desc src_md, dst_md, user_src_md, user_dst_md;
+  memory weights, bias;
+  bool reorder_src = false, reorder_dst = false;
+  memory src_buf, dst_buf;  // blocked activations when reorders are needed
+};
+
+
+Status build_dnnl_conv(const KernelContext& ctx, const ConvProblem& p, const Tensor& X, const Tensor& W,
+                       const Tensor* B, int threads, DnnlConv* st) {
+  const size_t r = p.geo.rank();
+  const size_t off = 3 - r;
+  memory::dims src{p.n, p.c}, dst{p.n, p.m}, wei, strides, dil, pl, pr;
+  if (p.group > 1) wei = {p.group, p.mg(), p.cg()};
+  else wei = {p.m, p.cg()};
+  for (size_t i = 0; i < r; ++i) {
+    src.push_back(p.in[off + i]);
+    dst.push_back(p.out[off + i]);
+    wei.push_back(p.k[off + i]);
+    strides.push_back(p.stride[off + i]);
+    dil.push_back(p.dil[off + i] - 1);
+    pl.push_back(p.geo.pad_begin[i]);
+    pr.push_back(p.geo.pad_end[i]);
+  }
+  const tag plain_act = r == 1 ? tag::ncw : r == 2 ? tag::nchw : tag::ncdhw;
+  const tag plain_w = p.group > 1 ? (r == 1 ? tag::goiw : r == 2 ? tag::goihw : tag::goidhw)
+                                  : (r == 1 ? tag::oiw : r == 2 ? tag::oihw : tag::oidhw);
+  const auto f32 = memory::data_type::f32;
+  st->user_src_md = memory::desc(src, f32, plain_act);
+  st->user_dst_md = memory::desc(dst, f32, plain_act);
+  memory::desc user_w_md(wei, f32, plain_w);
+  memory::desc bias_md({p.m}, f32, tag::a);
+  dnnl::engine& eng = ops::dnnl_engine();
+  ops::dnnl_set_threads(threads);
+  try {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                      memory::desc(src, f32, tag::any), memory::desc(wei, f32, tag::any),
+                                      B ? bias_md : memory::desc(), memory::desc(dst, f32, tag::any), strides, dil,
+                                      pl, pr);
+    dnnl::convolution_forward::primitive_desc pd(d, eng);
+    st->prim = dnnl::convolution_forward(pd);
+    st->src_md = pd.src_desc();
+    st->dst_md = pd.dst_desc();
+    dnnl::stream s(eng);
+    memory user_w(user_w_md, eng, const_cast<float*>(W.data<float>()));
+    if (pd.weights_desc() != user_w_md) {
+      st->weights = memory(pd.weights_desc(), eng);
+      dnnl::reorder(user_w, st->weights).execute(s, user_w, st->weights);
+    } else {
+      st->weights = user_w;
+    }
+    if (B) st->bias = memory(bias_md, eng, const_cast<float*>(B->data<float>()));
+    st->reorder_src = st->src_md != st->user_src_md;
+    st->reorder_dst = st->dst_md != st->user_dst_md;
+    st->src_buf = st->reorder_src ? memory(st->src_md, eng) : memory();
+    st->dst_buf = st->reorder_dst ? memory(st->dst_md, eng) : memory();
+    s.wait();
+  } catch (const dnnl::error& e) {
+    return ctx.unsupported(std::string("oneDNN convolution setup failed: ") + e.what());
+  }
+  st->x_dims = X.dims();
+  st->w_key = {W.raw(), W.dims()};
+  st->b_key = B ? ops::TensorKey{B->raw(), B->dims()} : ops::TensorKey{};
+  st->threads = threads;
+  st->w_hold = W;
+  st->b_hold = B ? *B : Tensor();
+  return Status::OK();
+}
+
+Status conv_dnnl(KernelContext& ctx, const ConvProblem& p, const Tensor& X, const Tensor& W, const Tensor* B,
+                 Tensor* Y) {
+  const int threads = ops::ctx_threads(ctx);
+  auto st = std::static_pointer_cast<DnnlConv>(ctx.state());
+  const ops::TensorKey wk{W.raw(), W.dims()};
+  const ops::TensorKey bk = B ? ops::TensorKey{B->raw(), B->dims()} : ops::TensorKey{};
+  if (!st || st->x_dims != X.dims() || !(st->w_key == wk) || !(st->b_key == bk) || st->threads != threads) {
+    auto fresh = std::make_shared<DnnlConv>();
+    CONVFIX_RETURN_IF_ERROR(build_dnnl_conv(ctx, p, X, W, B, threads, fresh.get()));
+    ctx.state() = fresh;
+    st = fresh;
+  }
+  dnnl::engine& eng = ops::dnnl_engine();
+  ops::dnnl_set_threads(threads);
+  try {
+    dnnl::stream s(eng);
+    memory user_src(st->user_src_md, eng, const_cast<float*>(X.data<float>()));
+    memory user_dst(st->user_dst_md, eng, Y->data<float>());
+    memory src = user_src, dst = user_dst;
+    if (st->reorder_src) {
+      dnnl::reorder(user_src, st->src_buf).execute(s, user_src, st->src_buf);
+      src = st->src_buf;
+    }
+    if (st->reorder_dst) dst = st->dst_buf;
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, st->weights}, {DNNL_ARG_DST, dst}};
+    if (B) args[DNNL_ARG_BIAS] = st->bias;
+    st->prim.execute(s, args);
+    if (st->reorder_dst) dnnl::reorder(st->dst_buf, user_dst).execute(s, st->dst_buf, user_dst);
+    s.wait();
+  } catch (const dnnl::error& e) {
+    return ctx.unsupported(std::string("oneDNN convolution failed: ") + e.what());
+  }
+  return Status::OK();
+}
+#endif
+
+Status conv_kernel(KernelContext& ctx) {
+  CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
+  CONVFIX_RETURN_IF_ERROR(ctx.require_input(1));
+  const Tensor& X = *ctx.input(0);
+  const Tensor& W = *ctx.input(1);
+  const Tensor* B = ctx.input(2);
+  if (X.dtype() != DType::kF32 && X.dtype() != DType::kF64)
+    return ctx.unsupported(std::string("input 0 has element type ") + dtype_name(X.dtype()) +
+                           "; Conv supports f32, f64, f16, bf16");
+  if (W.dtype() != X.dtype())
+    return ctx.error(std::string("input 1 (W) has element type ") + dtype_name(W.dtype()) + ", input 0 has " +
+                     dtype_name(X.dtype()));
+  if (B && B->dtype() != X.dtype())
+    return ctx.error(std::string("input 2 (B) has element type ") + dtype_name(B->dtype()) + ", input 0 has " +
+                     dtype_name(X.dtype()));
+  ConvProblem p;
+  CONVFIX_RETURN_IF_ERROR(conv_problem(ctx, X, W, B, &p));
+  std::vector<int64_t> yd{p.n, p.m};
+  for (int64_t o : p.geo.out) yd.push_back(o);
+  Tensor Y(X.dtype(), yd);
+  if (Y.numel() == 0) {
+    ctx.set_output(0, std::move(Y));
+    return Status::OK();
+  }
+  if (X.dtype() == DType::kF64) {
+    conv_reference<double>(ctx.pool(), p, X.data<double>(), W.data<double>(), B ? B->data<double>() : nullptr,
+                           Y.data<double>());
+    ctx.set_output(0, std::move(Y));
+    return Status::OK();
+  }
+#ifdef CONVFIX_HAVE_DNNL
+  if (ops::fast_kernels_enabled() && p.c > 0) {
+    CONVFIX_RETURN_IF_ERROR(conv_dnnl(ctx, p, X, W, B, &Y));
+    ctx.set_output(0, std::move(Y));
+    return Status::OK();
+  }
+#endif
+  conv_reference<float>(ctx.pool(), p, X.data<float>(), W.data<float>(), B ? B->data<float>() : nullptr,
+                        Y.data<float>());
+  ctx.set_output(0, std::move(Y));
+  return Status::OK();
+}
+
+}  // namespace
+
+void register_ops_conv(OpRegistry& r) { r.add({"", "Conv", conv_kernel, FloatCompute::kHalf}); }
+
+}  // namespace convfix
