@@ -36,6 +36,9 @@ Expected<Tensor> parse_npy(const std::string& b, const std::string& file) {
   } else {
     return invalid_argument(file + ": unsupported .npy version " + std::to_string(major));
   }
+  // numpy itself writes headers of a few hundred bytes; a huge one is not an
+  // array header (and would be slow to scan).
+  if (header_len > 65536) return invalid_argument(file + ": .npy header is too long (" + std::to_string(header_len) + " bytes)");
   if (offset + header_len > b.size()) return invalid_argument(file + ": truncated .npy header");
   const std::string h = b.substr(offset, header_len);
   std::smatch m;
@@ -52,23 +55,42 @@ Expected<Tensor> parse_npy(const std::string& b, const std::string& file) {
   if (!std::regex_search(h, m, fortran_re)) return invalid_argument(file + ": .npy header lacks fortran_order");
   if (m[1] == "True") return not_implemented(file + ": Fortran-order .npy arrays are not supported");
   if (!std::regex_search(h, m, shape_re)) return invalid_argument(file + ": .npy header lacks shape");
+  // shape: "(" [int ("," int)* [","]] ")" with optional spaces.
   std::vector<int64_t> dims;
   const std::string shape_s = m[1];
   size_t i = 0;
+  auto skip_space = [&] { while (i < shape_s.size() && std::isspace(static_cast<unsigned char>(shape_s[i]))) ++i; };
+  skip_space();
   while (i < shape_s.size()) {
-    while (i < shape_s.size() && !std::isdigit(static_cast<unsigned char>(shape_s[i]))) ++i;
-    if (i >= shape_s.size()) break;
     size_t j = i;
     while (j < shape_s.size() && std::isdigit(static_cast<unsigned char>(shape_s[j]))) ++j;
-    if (j - i > 15) return invalid_argument(file + ": .npy dimension too large");
+    if (j == i) return invalid_argument(file + ": .npy shape '(" + shape_s + ")' is not a tuple of non-negative integers");
+    if (j - i > 18) return invalid_argument(file + ": .npy dimension " + shape_s.substr(i, j - i) + " is too large");
     dims.push_back(std::stoll(shape_s.substr(i, j - i)));
     i = j;
+    skip_space();
+    if (i < shape_s.size()) {
+      if (shape_s[i] != ',') return invalid_argument(file + ": .npy shape '(" + shape_s + ")' is malformed");
+      ++i;
+      skip_space();
+    }
   }
-  long double total = dtype_size(dt);
-  for (auto d : dims) total *= static_cast<long double>(d);
+  // Size checks before allocating: absurd dims fail here, also next to a 0.
   const size_t data_off = offset + header_len;
-  if (total > static_cast<long double>(b.size() - data_off))
-    return invalid_argument(file + ": .npy data is truncated (shape " + dims_to_string(dims) + ")");
+  const uint64_t avail = b.size() - data_off;
+  uint64_t nonzero = 1;
+  bool has_zero = false;
+  for (int64_t d : dims) {
+    if (d == 0) { has_zero = true; continue; }
+    if (nonzero > (uint64_t{1} << 62) / static_cast<uint64_t>(d) / dtype_size(dt))
+      return invalid_argument(file + ": .npy shape " + dims_to_string(dims) + " is too large");
+    nonzero *= static_cast<uint64_t>(d);
+  }
+  const uint64_t need = has_zero ? 0 : nonzero * dtype_size(dt);
+  if (need > avail)
+    return invalid_argument(file + ": .npy data is truncated (shape " + dims_to_string(dims) + " of " +
+                            dtype_name(dt) + " needs " + std::to_string(need) + " bytes, the file has " +
+                            std::to_string(avail) + ")");
   Tensor t(dt, dims);
   if (t.nbytes()) std::memcpy(t.raw(), b.data() + data_off, t.nbytes());
   return t;
