@@ -94,6 +94,9 @@ struct ValueInfo {
   Shape shape;
   bool has_shape = false;  // false: rank unknown
   std::string doc;
+  // Quantization of this value when the format says (TFLite activations);
+  // initializers carry theirs on the Tensor itself.
+  std::optional<QuantParams> quant;
 };
 
 // Model-level facts kept for round trips and reports.

@@ -52,6 +52,12 @@ class KernelContext {
   }
   std::vector<Tensor>& outputs() { return outputs_; }
   ThreadPool* pool() const { return pool_; }
+  // The graph being executed (for value_info such as output quantization);
+  // may be null in unit tests that call kernels directly.
+  const Graph* graph() const { return graph_; }
+  void set_graph(const Graph* g) { graph_ = g; }
+  // Declared info of output i (value_info, or the graph output), or nullptr.
+  const ValueInfo* output_info(size_t i) const;
   // Per-node state that lives as long as the executor (e.g. packed weights).
   std::shared_ptr<void>& state() { return *state_; }
 
@@ -76,6 +82,7 @@ class KernelContext {
   std::vector<Tensor> outputs_;
   ThreadPool* pool_;
   std::shared_ptr<void>* state_;
+  const Graph* graph_ = nullptr;
 };
 
 using KernelFn = std::function<Status(KernelContext&)>;

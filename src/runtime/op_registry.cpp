@@ -8,6 +8,16 @@ Status KernelContext::error(const std::string& msg) const { return shape_error(n
 Status KernelContext::unsupported(const std::string& msg) const {
   return not_implemented(node_.label() + ": " + msg);
 }
+const ValueInfo* KernelContext::output_info(size_t i) const {
+  if (!graph_ || i >= node_.outputs.size() || node_.outputs[i].empty()) return nullptr;
+  const std::string& name = node_.outputs[i];
+  auto it = graph_->value_info.find(name);
+  if (it != graph_->value_info.end()) return &it->second;
+  for (const auto& o : graph_->outputs)
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
 Status KernelContext::require_input(size_t i) const {
   if (!has_input(i)) return invalid_model(node_.label() + ": required input " + std::to_string(i) + " is missing");
   return Status::OK();
