@@ -54,6 +54,18 @@ Expected<TensorMap> Executor::run(const TensorMap& inputs, const RunOptions& ro)
   std::unordered_map<std::string, Tensor> values;
   values.reserve(g.nodes.size() * 2 + g.initializers.size());
   for (const auto& [k, t] : g.initializers) values[k] = t;
+  // Names that are not graph inputs first: a typo there is the likely cause
+  // of a "missing value" below.
+  for (const auto& [k, t] : inputs) {
+    bool known = g.is_initializer(k);  // IR < 4 files list initializers as inputs
+    for (const auto& vi : g.inputs) known |= vi.name == k;
+    if (!known) {
+      std::string names;
+      for (const auto& vi : g.inputs) names += (names.empty() ? "'" : ", '") + vi.name + "'";
+      return invalid_argument("'" + k + "' is not an input of the graph (inputs: " +
+                              (names.empty() ? std::string("none") : names) + ")");
+    }
+  }
   for (const auto& vi : g.inputs) {
     auto it = inputs.find(vi.name);
     if (it == inputs.end()) {
@@ -72,12 +84,6 @@ Expected<TensorMap> Executor::run(const TensorMap& inputs, const RunOptions& ro)
                               ", got " + dims_to_string(t.dims()));
     values[vi.name] = t;
   }
-  for (const auto& [k, t] : inputs)
-    if (!values.count(k)) {
-      bool known = false;
-      for (const auto& vi : g.inputs) known |= vi.name == k;
-      if (!known) return invalid_argument("'" + k + "' is not an input of the graph");
-    }
 
   // Re-execution: which nodes must run.
   std::vector<bool> recompute(g.nodes.size(), true);
@@ -127,6 +133,7 @@ Expected<TensorMap> Executor::run(const TensorMap& inputs, const RunOptions& ro)
         in_ptrs[k] = t;
       }
       KernelContext ctx(n, opsets_[i], std::move(in_ptrs), pool_.get(), &states_[i]);
+      ctx.set_graph(&g);
       Status st = def->kernel(ctx);
       if (!st.ok()) return st;
       for (size_t k = 0; k < n.outputs.size(); ++k) {
