@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -108,6 +109,18 @@ struct ModelInfo {
   int64_t model_version = 0;
   std::map<std::string, std::string> metadata;
   std::string source_path;                 // file it was read from
+  // Further graphs of a file with several (TFLite subgraphs 1..N:
+  // subgraphs[k] is subgraph k+1; ops that call one keep its number in an
+  // attribute). Shared, not deep-copied, when a ModelInfo is copied.
+  std::vector<std::shared_ptr<Graph>> subgraphs;
+  // Named entry points (TFLite SignatureDef): graph 0 = the main graph,
+  // k = subgraphs[k-1]; inputs/outputs map an alias to a value name.
+  struct Signature {
+    std::string key;
+    int64_t graph = 0;
+    std::vector<std::pair<std::string, std::string>> inputs, outputs;
+  };
+  std::vector<Signature> signatures;
 };
 
 class Graph {
