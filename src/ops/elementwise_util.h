@@ -254,4 +254,36 @@ inline float fast_exp(float x) {
 
 inline double fast_exp(double x) { return std::exp(x); }
 
+// Applies f to every element of input 0 (f32 or f64; f16/bf16 arrive as f32
+// through FloatCompute::kHalf) and sets output 0 of the same type.
+template <typename F>
+Status float_unary(KernelContext& ctx, F f) {
+  CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
+  const Tensor& x = *ctx.input(0);
+  Tensor out(x.dtype(), x.dims());
+  if (x.dtype() == DType::kF32) {
+    map_unary(x.data<float>(), out.data<float>(), x.numel(), ctx.pool(), [&f](float v) { return f(v); });
+  } else if (x.dtype() == DType::kF64) {
+    map_unary(x.data<double>(), out.data<double>(), x.numel(), ctx.pool(), [&f](double v) { return f(v); });
+  } else {
+    return ctx.unsupported(std::string("input 0 has element type ") + dtype_name(x.dtype()) +
+                           ", expected a float type");
+  }
+  ctx.set_output(0, std::move(out));
+  return Status::OK();
+}
+
+// Same for every numeric type (floats and integers); f's result is cast to T.
+template <typename F>
+Status numeric_unary(KernelContext& ctx, F f) {
+  CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
+  const Tensor& x = *ctx.input(0);
+  Tensor out(x.dtype(), x.dims());
+  CONVFIX_RETURN_IF_ERROR(dispatch_numeric(x.dtype(), [&]<typename T>() {
+    map_unary(x.data<T>(), out.data<T>(), x.numel(), ctx.pool(), [&f](T v) { return static_cast<T>(f(v)); });
+  }, ctx));
+  ctx.set_output(0, std::move(out));
+  return Status::OK();
+}
+
 }  // namespace convfix::ops
