@@ -5,7 +5,10 @@
 // With output_shape (or SAME_* auto_pad, which asks for out = in * stride)
 // the total padding follows from the wanted size and is split as the
 // specification says: SAME_UPPER puts the smaller half at the beginning,
-// otherwise the larger half goes first.
+// otherwise the larger half goes first. As in ONNX Runtime, SAME never pads
+// negatively (a kernel smaller than the stride gives a smaller output), and
+// an output_shape beyond what the kernel covers adds bias-only positions at
+// the end.
 // Reference kernel: each (image, output channel) plane accumulates the
 // scattered contributions of its input channels.
 #include <string>
@@ -79,14 +82,15 @@ Status deconv_problem(const KernelContext& ctx, const Tensor& X, const Tensor& W
     else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") want = in * stride[i];
     if (want >= 0) {
       const int64_t total = full - want;
-      if (total < 0) {
-        // A larger output than the kernel covers: the extra end stays bias-only.
+      if (total < 0 && !out_shape.empty()) {
+        // A larger output_shape than the kernel covers (like output_padding):
+        // the extra end positions only receive the bias.
         pb = 0;
         pe = total;
       } else {
-        const int64_t small = total / 2, big = total - small;
-        pb = auto_pad == "SAME_UPPER" ? small : big;
-        pe = auto_pad == "SAME_UPPER" ? big : small;
+        const int64_t t = std::max<int64_t>(0, total);  // SAME with a kernel smaller than the stride
+        pb = auto_pad == "SAME_UPPER" ? t / 2 : t - t / 2;
+        pe = t - pb;
       }
     }
     const int64_t out = full - pb - pe;

@@ -7,10 +7,14 @@
 //               dk = (k - 1) * d + 1; with ceil a last window that would
 //               start inside the end padding is dropped (PyTorch and
 //               ONNX Runtime do the same);
-//   VALID       no padding, out = floor((in - dk) / s) + 1;
+//   VALID       no padding, out = floor_or_ceil((in - dk) / s) + 1;
 //   SAME_UPPER  out = ceil(in / s), total padding max(0, (out-1)*s + dk - in)
 //   SAME_LOWER  split evenly, the odd element at the end (UPPER) or at the
-//               beginning (LOWER).
+//               beginning (LOWER). (ONNX Runtime rejects the negative
+//               padding that a stride larger than the kernel gives; convfix
+//               pads nothing then. ONNX Runtime's pooling also leaves the
+//               dilation out of the SAME padding; convfix follows the
+//               specification and uses the dilated extent dk.)
 // Errors name the attribute and the node; kernels that have no dilations
 // attribute (AveragePool before opset 19) pass allow_dilations = false.
 #pragma once
@@ -73,7 +77,11 @@ inline Status window_geometry(const KernelContext& ctx, const std::vector<int64_
       if (in[i] < dk)
         return ctx.error("input spatial size " + ints_to_string(in) + " is smaller than the kernel extent " +
                          std::to_string(dk) + " on axis " + std::to_string(i) + " (auto_pad VALID)");
-      g->out[i] = (in[i] - dk) / s + 1;
+      // ceil_mode applies here too (as in ONNX Runtime): a partial last
+      // window is kept when it starts inside the input.
+      int64_t o = (ceil_mode ? (in[i] - dk + s - 1) / s : (in[i] - dk) / s) + 1;
+      if (ceil_mode && (o - 1) * s >= in[i]) --o;
+      g->out[i] = o;
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       g->out[i] = (in[i] + s - 1) / s;
       const int64_t total = std::max<int64_t>(0, (g->out[i] - 1) * s + dk - in[i]);
