@@ -1,0 +1,20 @@
+# TFLite reader/writer tests (see tests/tflite/):
+#   tflite_badinput   broken .tflite files: `convfix inspect` exits 2 with one
+#                     line naming the file (label badinput: runs under ASan too)
+#   tflite_roundtrip  read -> write -> the real TFLite runtime (tools/tflite_run.js)
+#                     gives bit-identical outputs, convfix re-reads an identical
+#                     graph; IR edits written back checked against numpy
+#                     (label oracles; skips with 77 when Node packages are missing)
+add_executable(tflite_tool ${CMAKE_SOURCE_DIR}/tests/tflite/tflite_tool.cpp)
+target_link_libraries(tflite_tool PRIVATE convfix_core)
+
+add_test(NAME tflite_badinput
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tflite/test_badinput.py
+          --convfix $<TARGET_FILE:convfix> --tool $<TARGET_FILE:tflite_tool>)
+set_tests_properties(tflite_badinput PROPERTIES LABELS "badinput" TIMEOUT 900)
+
+add_test(NAME tflite_roundtrip
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tflite/test_roundtrip.py
+          --convfix $<TARGET_FILE:convfix> --tool $<TARGET_FILE:tflite_tool>
+          --work ${CMAKE_BINARY_DIR}/tflite-roundtrip)
+set_tests_properties(tflite_roundtrip PROPERTIES LABELS "oracles" SKIP_RETURN_CODE 77 TIMEOUT 1800)
