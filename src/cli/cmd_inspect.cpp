@@ -1,6 +1,7 @@
 // convfix inspect MODEL [--json]
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -25,7 +26,30 @@ nlohmann::json value_json(const ValueInfo& v) {
   } else {
     j["shape"] = nullptr;
   }
+  if (v.quant) {
+    j["quant"] = {{"scale", v.quant->scale}, {"zero_point", v.quant->zero_point}};
+    if (v.quant->per_channel()) j["quant"]["axis"] = v.quant->axis;
+  }
   return j;
+}
+
+// "  quant: scale=0.0039 zero_point=-128" or "  quant: 12 scales along axis 3"; "" when not quantized.
+std::string quant_text(const std::optional<QuantParams>& q) {
+  if (!q || q->scale.empty()) return "";
+  std::ostringstream o;
+  if (q->per_channel())
+    o << "  quant: " << q->scale.size() << " scales along axis " << q->axis;
+  else
+    o << "  quant: scale=" << q->scale[0] << " zero_point=" << (q->zero_point.empty() ? 0 : q->zero_point[0]);
+  return o.str();
+}
+
+bool is_quantized(const Graph& g) {
+  for (const auto& v : g.inputs) if (v.quant) return true;
+  for (const auto& v : g.outputs) if (v.quant) return true;
+  for (const auto& [n, v] : g.value_info) if (v.quant) return true;
+  for (const auto& [n, t] : g.initializers) if (t.quant()) return true;
+  return false;
 }
 
 int run_inspect(const std::string& path, bool json) {
@@ -56,6 +80,7 @@ int run_inspect(const std::string& path, bool json) {
   j["unsupported_ops"] = unsupported;
   j["parameters"] = graph.parameter_count();
   j["parameter_bytes"] = graph.parameter_bytes();
+  j["quantized"] = is_quantized(graph);
   if (json) {
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -70,10 +95,11 @@ int run_inspect(const std::string& path, bool json) {
   for (const auto& [d, v] : graph.info.opsets) std::cout << " " << (d.empty() ? "ai.onnx" : d) << "=" << v;
   std::cout << "\ninputs:\n";
   for (const auto& v : graph.inputs)
-    std::cout << "  " << v.name << "  " << dtype_name(v.dtype) << " " << (v.has_shape ? shape_to_string(v.shape) : "?") << "\n";
+    std::cout << "  " << v.name << "  " << dtype_name(v.dtype) << " " << (v.has_shape ? shape_to_string(v.shape) : "?") << quant_text(v.quant) << "\n";
   std::cout << "outputs:\n";
   for (const auto& v : graph.outputs)
-    std::cout << "  " << v.name << "  " << dtype_name(v.dtype) << " " << (v.has_shape ? shape_to_string(v.shape) : "?") << "\n";
+    std::cout << "  " << v.name << "  " << dtype_name(v.dtype) << " " << (v.has_shape ? shape_to_string(v.shape) : "?") << quant_text(v.quant) << "\n";
+  std::cout << "quantized:  " << (is_quantized(graph) ? "yes" : "no") << "\n";
   std::cout << "nodes:      " << graph.nodes.size() << "\n";
   std::cout << "parameters: " << graph.parameter_count() << " (" << graph.parameter_bytes() << " bytes)\n";
   std::cout << "ops:\n";

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "convfix/onnx_format.h"
+#include "convfix/tflite_format.h"
 
 namespace convfix {
 
@@ -48,6 +49,7 @@ Expected<Graph> load_model(const std::string& path) {
   if (!fs::exists(path, ec)) return io_error(path + ": no such file or folder");
   const std::string fmt = detect_format(path);
   if (fmt == "onnx") return read_onnx(path);
+  if (fmt == "tflite") return read_tflite(path);
   if (fmt.empty()) {
     // Try ONNX as a last resort: protobuf files have no magic number.
     auto g = read_onnx(path);
