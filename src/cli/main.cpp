@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "cli/commands.h"
 
@@ -20,11 +21,28 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   convfix::cli::add_inspect(app, &exit_code);
   convfix::cli::add_run(app, &exit_code);
+  // An unknown command word would otherwise read "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known |= sub->check_name(argv[1]);
+    if (!known) {
+      std::cerr << "convfix: error: unknown command '" << argv[1] << "' (see convfix --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    // --help / --version: CLI11 prints them and reports success.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    // Usage errors are bad input like any other: one line, exit code 2.
+    std::string where = "convfix";
+    for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
+    std::string msg = e.what();
+    for (char& c : msg)
+      if (c == '\n' || c == '\r') c = ' ';
+    std::cerr << "convfix: error: " << msg << " (see " << where << " --help)\n";
+    return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "convfix: error: out of memory\n";
     return 2;

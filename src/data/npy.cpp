@@ -1,7 +1,8 @@
 #include "convfix/npy.h"
 
 #include <cctype>
-#include <regex>
+#include <optional>
+#include <string_view>
 
 #include "convfix/fileio.h"
 
@@ -41,23 +42,44 @@ Expected<Tensor> parse_npy(const std::string& b, const std::string& file) {
   if (header_len > 65536) return invalid_argument(file + ": .npy header is too long (" + std::to_string(header_len) + " bytes)");
   if (offset + header_len > b.size()) return invalid_argument(file + ": truncated .npy header");
   const std::string h = b.substr(offset, header_len);
-  std::smatch m;
-  static const std::regex descr_re(R"('descr'\s*:\s*'([<>|=])([a-z]\d+)')");
-  static const std::regex fortran_re(R"('fortran_order'\s*:\s*(True|False))");
-  static const std::regex shape_re(R"('shape'\s*:\s*\(([^)]*)\))");
-  if (!std::regex_search(h, m, descr_re)) return invalid_argument(file + ": .npy header has no supported 'descr'");
-  const std::string endian = m[1], code = m[2];
-  if (endian == ">") return not_implemented(file + ": big-endian .npy data is not supported");
+  // The header is a Python dict literal; take the text after "'key':".
+  auto value_of = [&h](const char* key) -> std::optional<std::string_view> {
+    const std::string k = std::string("'") + key + "'";
+    size_t p = h.find(k);
+    if (p == std::string::npos) return std::nullopt;
+    p += k.size();
+    while (p < h.size() && std::isspace(static_cast<unsigned char>(h[p]))) ++p;
+    if (p >= h.size() || h[p] != ':') return std::nullopt;
+    ++p;
+    while (p < h.size() && std::isspace(static_cast<unsigned char>(h[p]))) ++p;
+    return std::string_view(h).substr(p);
+  };
+  const auto descr_v = value_of("descr");
+  // A plain dtype is a quoted string such as '<f4'; structured dtypes are lists.
+  if (!descr_v || descr_v->empty() || descr_v->front() != '\'')
+    return not_implemented(file + ": .npy header has no plain 'descr' (structured arrays are not supported)");
+  const size_t descr_end = descr_v->find('\'', 1);
+  if (descr_end == std::string_view::npos) return invalid_argument(file + ": .npy header 'descr' is malformed");
+  const std::string descr(descr_v->substr(1, descr_end - 1));
+  if (descr.size() < 2) return invalid_argument(file + ": .npy dtype '" + descr + "' is malformed");
+  const char endian = descr[0];
+  const std::string code = std::string("<>|=").find(endian) != std::string::npos ? descr.substr(1) : descr;
+  if (endian == '>') return not_implemented(file + ": big-endian .npy data is not supported");
   DType dt = DType::kUndefined;
   for (const auto& t : kTypes)
     if (code == t.code) dt = t.dtype;
-  if (dt == DType::kUndefined) return not_implemented(file + ": .npy dtype '" + code + "' is not supported");
-  if (!std::regex_search(h, m, fortran_re)) return invalid_argument(file + ": .npy header lacks fortran_order");
-  if (m[1] == "True") return not_implemented(file + ": Fortran-order .npy arrays are not supported");
-  if (!std::regex_search(h, m, shape_re)) return invalid_argument(file + ": .npy header lacks shape");
+  if (dt == DType::kUndefined) return not_implemented(file + ": .npy dtype '" + descr + "' is not supported");
+  const auto fortran_v = value_of("fortran_order");
+  if (!fortran_v) return invalid_argument(file + ": .npy header lacks fortran_order");
+  if (fortran_v->substr(0, 4) == "True") return not_implemented(file + ": Fortran-order .npy arrays are not supported");
+  if (fortran_v->substr(0, 5) != "False") return invalid_argument(file + ": .npy header 'fortran_order' is malformed");
+  const auto shape_v = value_of("shape");
+  if (!shape_v || shape_v->empty() || shape_v->front() != '(') return invalid_argument(file + ": .npy header lacks shape");
+  const size_t shape_end = shape_v->find(')');
+  if (shape_end == std::string_view::npos) return invalid_argument(file + ": .npy header 'shape' is malformed");
   // shape: "(" [int ("," int)* [","]] ")" with optional spaces.
   std::vector<int64_t> dims;
-  const std::string shape_s = m[1];
+  const std::string shape_s(shape_v->substr(1, shape_end - 1));
   size_t i = 0;
   auto skip_space = [&] { while (i < shape_s.size() && std::isspace(static_cast<unsigned char>(shape_s[i]))) ++i; };
   skip_space();

@@ -300,6 +300,17 @@ def build_cases(d, convfix):
     cases.append(Case("input_too_many", ["run", good, "--input", good_x, "--input", good_x], must=[good_x]))
     cases.append(Case("input_missing", ["run", good, "--input", "y=" + good_x], must=["y"]))
 
+    # ---- usage errors (option parser): one line too, pointing at --help ----
+    cases.append(Case("usage_no_command", [], must=["--help"]))
+    cases.append(Case("usage_unknown_command", ["frobnicate", good], must=["frobnicate", "--help"]))
+    cases.append(Case("usage_run_without_model", ["run"], must=["model", "convfix run --help"]))
+    cases.append(Case("usage_unknown_option", ["inspect", "--no-such-option", good], must=["--no-such-option"]))
+    cases.append(Case("usage_threads_out_of_range", ["run", good, "--input", good_x, "--threads", "0"],
+                      must=["threads"]))
+    cases.append(Case("usage_threads_not_a_number", ["run", good, "--input", good_x, "--threads", "many"],
+                      must=["many"]))
+    cases.append(Case("usage_run_without_inputs", ["run", good], must=["--input"]))
+
     # ---- output destination problems ----
     blocker = write(j("out", "a_file"), b"I am a file, not a folder\n")
     cases.append(Case("output_dir_is_a_file", ["run", good, "--input", good_x, "--save-outputs", blocker],
@@ -308,6 +319,11 @@ def build_cases(d, convfix):
     # ---- images (only once `convfix run --images` exists) ----
     help_text = subprocess.run([convfix, "run", "--help"], capture_output=True, text=True).stdout
     if "--images" in help_text:
+        # y = x + 0 over an NCHW image input: the model itself is fine.
+        g = helper.make_graph([helper.make_node("Add", ["x", "zero"], ["y"], name="add0")], "img",
+                              [f32_info("x", [1, 3, 8, 8])], [f32_info("y", [1, 3, 8, 8])],
+                              [numpy_helper.from_array(np.zeros(1, np.float32), "zero")])
+        good = save_model(j("img", "model.onnx"), g)
         fake = write(j("img", "not_an_image.jpg"), b"This is text pretending to be a JPEG.\n")
         cases.append(Case("image_not_an_image", ["run", good, "--images", fake], must=[fake]))
         cases.append(Case("image_missing_folder", ["run", good, "--images", j("img", "no_such_dir")],

@@ -1,0 +1,330 @@
+// Executor properties that hold for any kernels: observing never changes
+// results, re-execution after an edit equals a full run of the edited graph,
+// values of clean nodes really come from the cache, and 1 vs 2 threads give
+// bit-identical results. The graphs use ops that exist from the first commit
+// (Add/Sub/Mul/Div/Max from src/ops/elementwise_binary.cpp) plus, when built,
+// MatMul and Conv (their multi-threaded paths).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <random>
+#include <set>
+
+#include "convfix/executor.h"
+#include "convfix/op_registry.h"
+
+using namespace convfix;
+
+namespace {
+
+Tensor random_f32(std::vector<int64_t> dims, uint32_t seed) {
+  Tensor t(DType::kF32, std::move(dims));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-2.f, 2.f);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = u(rng);
+  return t;
+}
+
+ValueInfo vinfo(const std::string& name, std::vector<int64_t> dims) {
+  ValueInfo v;
+  v.name = name;
+  v.dtype = DType::kF32;
+  v.has_shape = true;
+  for (int64_t d : dims) v.shape.push_back(Dim::of(d));
+  return v;
+}
+
+Node node(const std::string& name, const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
+  Node n;
+  n.name = name;
+  n.op_type = op;
+  n.inputs = std::move(in);
+  n.outputs = std::move(out);
+  return n;
+}
+
+bool have_op(const char* op) { return OpRegistry::builtin().find("", op) != nullptr; }
+
+// A diamond-shaped graph over x[2,64,96] (large enough for parallel_for to
+// split the elementwise loops):
+//   a = x + w1;  b = a * w2;  c = a - w3;  d = max(b, c);  e = d / w4;  y = e + b
+Graph diamond() {
+  Graph g;
+  g.name = "diamond";
+  g.info.opsets[""] = 17;
+  const std::vector<int64_t> s = {2, 64, 96};
+  g.inputs.push_back(vinfo("x", s));
+  g.outputs.push_back(vinfo("y", s));
+  g.outputs.push_back(vinfo("c", s));  // an intermediate that is also an output
+  g.initializers["w1"] = random_f32({96}, 1);
+  g.initializers["w2"] = random_f32({64, 1}, 2);
+  g.initializers["w3"] = random_f32(s, 3);
+  Tensor w4 = random_f32({1}, 4);
+  w4.data<float>()[0] = 1.75f;
+  g.initializers["w4"] = w4;
+  g.nodes.push_back(node("add_a", "Add", {"x", "w1"}, {"a"}));
+  g.nodes.push_back(node("mul_b", "Mul", {"a", "w2"}, {"b"}));
+  g.nodes.push_back(node("sub_c", "Sub", {"a", "w3"}, {"c"}));
+  g.nodes.push_back(node("max_d", "Max", {"b", "c"}, {"d"}));
+  g.nodes.push_back(node("div_e", "Div", {"d", "w4"}, {"e"}));
+  g.nodes.push_back(node("add_y", "Add", {"e", "b"}, {"y"}));
+  EXPECT_TRUE(g.verify().ok());
+  return g;
+}
+
+std::unique_ptr<Executor> make(const Graph& g, int threads = 1) {
+  auto ex = Executor::create(std::make_shared<Graph>(g), ExecOptions{threads, true});
+  EXPECT_TRUE(ex.ok()) << ex.status().message();
+  return ex.ok() ? std::move(ex).value() : nullptr;
+}
+
+TensorMap run_ok(Executor& ex, const TensorMap& in, const RunOptions& ro = {}) {
+  auto r = ex.run(in, ro);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? std::move(r).value() : TensorMap{};
+}
+
+void expect_bitwise_equal(const TensorMap& a, const TensorMap& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [k, t] : a) {
+    ASSERT_EQ(b.count(k), 1u) << k;
+    EXPECT_TRUE(t.bitwise_equal(b.at(k))) << "value '" << k << "' differs";
+  }
+}
+
+// The graph evaluated with plain loops, as an independent check of the
+// executor's wiring (not of the kernels, which the conformance tests cover).
+Tensor diamond_by_hand(const Graph& g, const Tensor& x) {
+  Tensor y(DType::kF32, x.dims());
+  const float* px = x.data<float>();
+  const float* w1 = g.initializers.at("w1").data<float>();
+  const float* w2 = g.initializers.at("w2").data<float>();
+  const float* w3 = g.initializers.at("w3").data<float>();
+  const float w4 = g.initializers.at("w4").data<float>()[0];
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t i = 0; i < 64; ++i)
+      for (int64_t j = 0; j < 96; ++j) {
+        const int64_t k = (n * 64 + i) * 96 + j;
+        const float a = px[k] + w1[j];
+        const float b = a * w2[i];
+        const float c = a - w3[k];
+        const float d = std::max(b, c);
+        y.data<float>()[k] = d / w4 + b;
+      }
+  return y;
+}
+
+TEST(Executor, DiamondGraphMatchesAHandWrittenLoop) {
+  Graph g = diamond();
+  auto ex = make(g);
+  ASSERT_TRUE(ex);
+  const Tensor x = random_f32({2, 64, 96}, 10);
+  TensorMap out = run_ok(*ex, {{"x", x}});
+  ASSERT_EQ(out.count("y"), 1u);
+  const Tensor want = diamond_by_hand(g, x);
+  ASSERT_EQ(out["y"].dims(), want.dims());
+  // Kernels may evaluate e.g. a division differently (reciprocal), so allow
+  // a few ulps; a wiring mistake gives errors of order 1.
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    const float w = want.data<float>()[i], got = out["y"].data<float>()[i];
+    ASSERT_NEAR(got, w, 1e-5f * (1.f + std::fabs(w))) << "element " << i;
+  }
+}
+
+TEST(Executor, ObservingEveryNodeDoesNotChangeOutputsBitForBit) {
+  Graph g = diamond();
+  auto ex = make(g);
+  ASSERT_TRUE(ex);
+  const TensorMap in = {{"x", random_f32({2, 64, 96}, 11)}};
+  const TensorMap plain = run_ok(*ex, in);
+  CaptureAll cap;
+  RunOptions ro;
+  ro.observer = &cap;
+  const TensorMap observed = run_ok(*ex, in, ro);
+  expect_bitwise_equal(plain, observed);
+  // Every output of every node was handed out, and equals what keep_all saw.
+  EXPECT_EQ(cap.values.size(), g.nodes.size());
+  ValueCache all;
+  RunOptions ro2;
+  ro2.keep_all = &all;
+  const TensorMap kept = run_ok(*ex, in, ro2);
+  expect_bitwise_equal(plain, kept);
+  for (const auto& [name, t] : cap.values) {
+    ASSERT_EQ(all.count(name), 1u) << name;
+    EXPECT_TRUE(all.at(name).bitwise_equal(t)) << name;
+  }
+  // Holding on to observed tensors does not let a later run change them.
+  const Tensor a_copy = cap.values.at("a").clone();
+  run_ok(*ex, {{"x", random_f32({2, 64, 96}, 12)}});
+  EXPECT_TRUE(cap.values.at("a").bitwise_equal(a_copy));
+}
+
+// Observer that only asks for some nodes.
+class Selective : public Observer {
+ public:
+  bool wants(const Node& n) override { return n.op_type == "Max"; }
+  void on_output(const Node& n, size_t, const std::string& v, const Tensor&) override { seen.push_back(n.name + ":" + v); }
+  std::vector<std::string> seen;
+};
+
+TEST(Executor, ObserverIsOnlyHandedTheNodesItWants) {
+  Graph g = diamond();
+  auto ex = make(g);
+  ASSERT_TRUE(ex);
+  Selective sel;
+  RunOptions ro;
+  ro.observer = &sel;
+  run_ok(*ex, {{"x", random_f32({2, 64, 96}, 13)}}, ro);
+  EXPECT_EQ(sel.seen, (std::vector<std::string>{"max_d:d"}));
+}
+
+TEST(Executor, ReexecutionAfterAnEditEqualsAFullRunOfTheEditedGraph) {
+  Graph g = diamond();
+  const TensorMap in = {{"x", random_f32({2, 64, 96}, 14)}};
+  ValueCache cache;
+  {
+    auto ex = make(g);
+    ASSERT_TRUE(ex);
+    RunOptions ro;
+    ro.keep_all = &cache;
+    run_ok(*ex, in, ro);
+  }
+  // Edit 1: sub_c becomes an Add (same name, same output value name).
+  Graph g1 = g;
+  g1.nodes[2].op_type = "Add";
+  // Edit 2: a new node inserted between max_d and div_e.
+  Graph g2 = g;
+  g2.nodes.insert(g2.nodes.begin() + 4, node("mul_new", "Mul", {"d", "w2"}, {"d2"}));
+  g2.nodes[5].inputs[0] = "d2";
+  ASSERT_TRUE(g2.verify().ok());
+  struct Edit { const char* what; Graph* graph; std::set<std::string> dirty; };
+  for (const Edit& e : {Edit{"op change", &g1, {"sub_c"}}, Edit{"inserted node", &g2, {"mul_new"}}}) {
+    SCOPED_TRACE(e.what);
+    auto ex = make(*e.graph);
+    ASSERT_TRUE(ex);
+    const TensorMap full = run_ok(*ex, in);
+    RunOptions ro;
+    ro.reuse = &cache;
+    ro.dirty_nodes = e.dirty;
+    const TensorMap partial = run_ok(*ex, in, ro);
+    expect_bitwise_equal(full, partial);
+    // And the edit did change something (the test would be vacuous otherwise).
+    bool changed = false;
+    for (const auto& [k, t] : full) changed |= !t.bitwise_equal(cache.at(k));
+    EXPECT_TRUE(changed);
+  }
+}
+
+TEST(Executor, CleanNodesAreTakenFromTheCacheNotRecomputed) {
+  Graph g = diamond();
+  const TensorMap in = {{"x", random_f32({2, 64, 96}, 15)}};
+  auto ex = make(g);
+  ASSERT_TRUE(ex);
+  ValueCache cache;
+  RunOptions keep;
+  keep.keep_all = &cache;
+  const TensorMap full = run_ok(*ex, in, keep);
+  // Poison the cached value of 'b' (clean, upstream of the dirty node div_e).
+  // If b is reused, y = e + b sees the poison; if it were recomputed, not.
+  ValueCache poisoned = cache;
+  Tensor b = cache.at("b").clone();
+  for (int64_t i = 0; i < b.numel(); ++i) b.data<float>()[i] = 1000.f;
+  poisoned["b"] = b;
+  RunOptions ro;
+  ro.reuse = &poisoned;
+  ro.dirty_nodes = {"div_e"};
+  const TensorMap partial = run_ok(*ex, in, ro);
+  // e is recomputed from the cached d (not poisoned), so e is exact, and
+  // y = e + 1000 everywhere.
+  const Tensor& e = cache.at("e");
+  const Tensor& y = partial.at("y");
+  for (int64_t i = 0; i < y.numel(); i += 97) ASSERT_EQ(y.data<float>()[i], e.data<float>()[i] + 1000.f);
+  // c is clean and not downstream of div_e: exactly the cached one.
+  EXPECT_TRUE(partial.at("c").bitwise_equal(full.at("c")));
+  // With no dirty nodes, everything comes from the cache.
+  RunOptions none;
+  none.reuse = &poisoned;
+  const TensorMap all_cached = run_ok(*ex, in, none);
+  EXPECT_TRUE(all_cached.at("y").bitwise_equal(cache.at("y")));
+}
+
+TEST(Executor, OneAndTwoThreadsAgreeBitForBit) {
+  Graph g = diamond();
+  // When the NN kernels are built, append MatMul and Conv so their
+  // multi-threaded paths are covered too.
+  const bool nn = have_op("MatMul") && have_op("Conv");
+  if (nn) {
+    g.outputs.clear();
+    g.initializers["mm"] = random_f32({96, 80}, 20);
+    g.initializers["cw"] = random_f32({8, 2, 3, 3}, 21);
+    g.initializers["cb"] = random_f32({8}, 22);
+    g.nodes.push_back(node("matmul", "MatMul", {"y", "mm"}, {"z"}));  // [2,64,80]
+    Node conv = node("conv", "Conv", {"z4", "cw", "cb"}, {"out"});
+    conv.attrs["pads"] = Attribute::of_ints({1, 1, 1, 1});
+    g.initializers["shape4"] = Tensor::from_vector<int64_t>(DType::kI64, {4}, {1, 2, 64, 80});
+    if (have_op("Reshape")) {
+      g.nodes.push_back(node("reshape", "Reshape", {"z", "shape4"}, {"z4"}));
+      g.nodes.push_back(conv);
+      g.outputs.push_back(vinfo("out", {1, 8, 64, 80}));
+    }
+    g.outputs.push_back(vinfo("z", {2, 64, 80}));
+    g.outputs.push_back(vinfo("y", {2, 64, 96}));
+    ASSERT_TRUE(g.verify().ok());
+  }
+  const TensorMap in = {{"x", random_f32({2, 64, 96}, 16)}};
+  auto ex1 = make(g, 1);
+  auto ex2 = make(g, 2);
+  ASSERT_TRUE(ex1 && ex2);
+  ValueCache v1, v2;
+  RunOptions r1, r2;
+  r1.keep_all = &v1;
+  r2.keep_all = &v2;
+  expect_bitwise_equal(run_ok(*ex1, in, r1), run_ok(*ex2, in, r2));
+  for (const auto& [k, t] : v1) EXPECT_TRUE(v2.count(k) && v2.at(k).bitwise_equal(t)) << k;
+}
+
+TEST(Executor, ErrorsNameTheInputOrNode) {
+  Graph g = diamond();
+  auto ex = make(g);
+  ASSERT_TRUE(ex);
+  auto missing = ex->run({});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("'x'"), std::string::npos);
+  auto unknown = ex->run({{"x", random_f32({2, 64, 96}, 1)}, {"nope", random_f32({1}, 1)}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("'nope'"), std::string::npos);
+  auto wrong_type = ex->run({{"x", Tensor(DType::kF64, {2, 64, 96})}});
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_NE(wrong_type.status().message().find("'x'"), std::string::npos);
+  auto wrong_rank = ex->run({{"x", random_f32({64, 96}, 1)}});
+  ASSERT_FALSE(wrong_rank.ok());
+  EXPECT_NE(wrong_rank.status().message().find("'x'"), std::string::npos);
+  // A kernel's shape error names the node and op.
+  // (The rank matches, so the executor lets it through to the kernels.)
+  auto bad_shape = ex->run({{"x", random_f32({2, 64, 95}, 1)}});
+  ASSERT_FALSE(bad_shape.ok());
+  EXPECT_NE(bad_shape.status().message().find("add_a"), std::string::npos) << bad_shape.status().message();
+  EXPECT_NE(bad_shape.status().message().find("Add"), std::string::npos);
+}
+
+TEST(Executor, UnknownOpsFailAtCreateOnlyWhenAsked) {
+  Graph g;
+  g.info.opsets[""] = 17;
+  g.inputs.push_back(vinfo("x", {2}));
+  g.outputs.push_back(vinfo("y", {2}));
+  g.nodes.push_back(node("mystery", "NoSuchOpAnywhere", {"x"}, {"y"}));
+  auto lenient = Executor::create(std::make_shared<Graph>(g), ExecOptions{1, false});
+  ASSERT_TRUE(lenient.ok());
+  EXPECT_EQ((*lenient)->unsupported_ops(), (std::vector<std::string>{"NoSuchOpAnywhere"}));
+  auto r = (*lenient)->run({{"x", random_f32({2}, 1)}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("mystery"), std::string::npos);
+  EXPECT_NE(r.status().message().find("NoSuchOpAnywhere"), std::string::npos);
+  auto strict = Executor::create(std::make_shared<Graph>(g), ExecOptions{1, true});
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find("mystery"), std::string::npos);
+}
+
+}  // namespace
