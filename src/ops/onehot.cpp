@@ -1,6 +1,8 @@
 // OneHot: indices (any numeric type, negative ones count from depth), depth
-// (scalar), values [off, on] of any dtype; out-of-range indices give an all
-// "off" row. The new axis defaults to -1 (last).
+// (scalar), values [off, on] of any dtype; out-of-range or non-integral
+// indices give an all "off" row. The new axis defaults to -1 (last).
+#include <cmath>
+
 #include "ops/data_movement_util.h"
 
 namespace convfix {
@@ -31,7 +33,10 @@ Status onehot(KernelContext& ctx) {
     for (int64_t i = 0; i < out.numel(); ++i) o[i] = off;
     for (int64_t a = 0; a < outer; ++a)
       for (int64_t b = 0; b < inner; ++b) {
-        int64_t v = ind.get_i64(a * inner + b);
+        // A non-integral index matches no position (it equals no depth index).
+        const double f = ind.get_f64(a * inner + b);
+        if (f != std::floor(f) || !(std::fabs(f) < 9e18)) continue;
+        int64_t v = static_cast<int64_t>(f);
         if (v < 0) v += depth;
         if (v >= 0 && v < depth) o[(a * depth + v) * inner + b] = on;
       }

@@ -38,30 +38,33 @@ struct Options {
   float extrapolation = 0.f;
 };
 
+// Coordinates are computed in f32 like ONNX Runtime and PyTorch do (the
+// ONNX reference uses f64; the two differ on exact ties such as
+// 1.5 / 0.6f, where f32 gives 2.5 and f64 2.4999999).
 struct Axis {
   int64_t in = 1, out = 1;
-  double scale = 1;        // length_resized / length_original as the spec uses it
-  double len_resized = 1;  // in * scale when scales are given (may be fractional), else out
-  double roi_start = 0, roi_end = 1;
-  bool identity() const { return in == out && scale == 1.0; }
+  float scale = 1;        // length_resized / length_original as the spec uses it
+  float len_resized = 1;  // in * scale when scales are given (may be fractional), else out
+  float roi_start = 0, roi_end = 1;
+  bool identity() const { return in == out && scale == 1.0f; }
 };
 
 double original_coord(const Axis& a, Coord c, int64_t xi) {
-  const double x = static_cast<double>(xi), in = static_cast<double>(a.in), s = a.scale;
+  const float x = static_cast<float>(xi), in = static_cast<float>(a.in), s = a.scale;
   switch (c) {
-    case Coord::kHalfPixel: return (x + 0.5) / s - 0.5;
+    case Coord::kHalfPixel: return (x + 0.5f) / s - 0.5f;
     case Coord::kHalfPixelSymmetric: {
-      const double adj = static_cast<double>(a.out) / (s * in);
-      const double center = in / 2;
-      return center * (1 - adj) + (x + 0.5) / s - 0.5;
+      const float adj = static_cast<float>(a.out) / (s * in);
+      const float center = in / 2;
+      return center * (1 - adj) + (x + 0.5f) / s - 0.5f;
     }
-    case Coord::kPytorchHalfPixel: return a.out > 1 ? (x + 0.5) / s - 0.5 : 0.0;
-    case Coord::kAlignCorners: return a.len_resized == 1.0 ? 0.0 : x * (in - 1) / (a.len_resized - 1);
+    case Coord::kPytorchHalfPixel: return a.out > 1 ? (x + 0.5f) / s - 0.5f : 0.0f;
+    case Coord::kAlignCorners: return a.len_resized == 1.0f ? 0.0f : x * (in - 1) / (a.len_resized - 1);
     case Coord::kAsymmetric: return x / s;
-    case Coord::kTfHalfPixelForNN: return (x + 0.5) / s;
+    case Coord::kTfHalfPixelForNN: return (x + 0.5f) / s;
     case Coord::kTfCropAndResize:
       return a.len_resized > 1 ? a.roi_start * (in - 1) + x * (a.roi_end - a.roi_start) * (in - 1) / (a.len_resized - 1)
-                               : 0.5 * (a.roi_start + a.roi_end) * (in - 1);
+                               : 0.5f * (a.roi_start + a.roi_end) * (in - 1);
   }
   return x;
 }
@@ -108,7 +111,7 @@ double kernel(Interp mode, double a, double d) {
 
 Taps make_taps(const Axis& a, const Options& o) {
   const double radius = o.mode == Interp::kLinear ? 1 : 2;
-  const double s = o.antialias ? std::min(a.scale, 1.0) : 1.0;
+  const double s = o.antialias ? std::min<double>(a.scale, 1.0) : 1.0;
   const int64_t i0 = static_cast<int64_t>(std::floor(-radius / s)) + 1, i1 = 2 - i0;
   Taps t;
   t.n = i1 - i0;
@@ -295,27 +298,28 @@ Status parse_mode(const KernelContext& ctx, const std::string& m, Interp* out) {
   return Status::OK();
 }
 
-Status read_floats(const KernelContext& ctx, size_t i, const char* what, std::vector<double>* out) {
+Status read_floats(const KernelContext& ctx, size_t i, const char* what, std::vector<float>* out) {
   const Tensor& t = *ctx.input(i);
   if (!dtype_is_float(t.dtype()))
     return ctx.error(ops::input_label(i, what) + " must be a float tensor, got " + dtype_name(t.dtype()));
   out->resize(static_cast<size_t>(t.numel()));
-  for (int64_t k = 0; k < t.numel(); ++k) (*out)[static_cast<size_t>(k)] = static_cast<double>(static_cast<float>(t.get_f64(k)));
+  for (int64_t k = 0; k < t.numel(); ++k) (*out)[static_cast<size_t>(k)] = static_cast<float>(t.get_f64(k));
   return Status::OK();
 }
 
 // Output sizes and axis plans from scales (out = floor(in * scale)).
-Status axes_from_scales(const KernelContext& ctx, const Tensor& x, const std::vector<double>& scales,
+Status axes_from_scales(const KernelContext& ctx, const Tensor& x, const std::vector<float>& scales,
                         std::vector<Axis>* axes) {
   if (static_cast<int64_t>(scales.size()) != x.rank())
     return ctx.error("scales has " + std::to_string(scales.size()) + " values for input shape " + dims_to_string(x.dims()));
   axes->resize(scales.size());
   for (size_t d = 0; d < scales.size(); ++d) {
-    if (!(scales[d] > 0)) return ctx.error("scales[" + std::to_string(d) + "] = " + std::to_string(scales[d]) + " must be positive");
+    if (!(scales[d] > 0))
+      return ctx.error("scales[" + std::to_string(d) + "] = " + std::to_string(scales[d]) + " must be positive");
     Axis& a = (*axes)[d];
     a.in = x.dims()[d];
     a.scale = scales[d];
-    a.len_resized = static_cast<double>(a.in) * a.scale;
+    a.len_resized = static_cast<float>(a.in) * a.scale;
     a.out = static_cast<int64_t>(std::floor(a.len_resized));
   }
   return Status::OK();
@@ -331,7 +335,7 @@ Status resize(KernelContext& ctx) {
     o.coord = Coord::kAsymmetric;
     o.nearest = Nearest::kLegacy;
     CONVFIX_RETURN_IF_ERROR(ctx.require_input(1));
-    std::vector<double> scales;
+    std::vector<float> scales;
     CONVFIX_RETURN_IF_ERROR(read_floats(ctx, 1, "scales", &scales));
     std::vector<Axis> axes;
     CONVFIX_RETURN_IF_ERROR(axes_from_scales(ctx, x, scales, &axes));
@@ -377,10 +381,10 @@ Status resize(KernelContext& ctx) {
   for (int64_t d = 0; d < r; ++d) {
     Axis& a = axes[static_cast<size_t>(d)];
     a.in = a.out = x.dim(d);
-    a.len_resized = static_cast<double>(a.in);
+    a.len_resized = static_cast<float>(a.in);
   }
   if (o.coord == Coord::kTfCropAndResize && ctx.has_input(1) && ctx.input(1)->numel() > 0) {
-    std::vector<double> roi;
+    std::vector<float> roi;
     CONVFIX_RETURN_IF_ERROR(read_floats(ctx, 1, "roi", &roi));
     if (roi.size() != 2 * ns)
       return ctx.error("input 1 (roi) has " + std::to_string(roi.size()) + " values, expected " + std::to_string(2 * ns));
@@ -390,7 +394,7 @@ Status resize(KernelContext& ctx) {
     }
   }
   if (have_scales) {
-    std::vector<double> scales;
+    std::vector<float> scales;
     CONVFIX_RETURN_IF_ERROR(read_floats(ctx, 2, "scales", &scales));
     if (scales.size() != ns)
       return ctx.error("input 2 (scales) has " + std::to_string(scales.size()) + " values, expected " + std::to_string(ns) +
@@ -400,9 +404,9 @@ Status resize(KernelContext& ctx) {
       if (!(scales[i] > 0))
         return ctx.error("input 2 (scales) value " + std::to_string(scales[i]) + " must be positive");
       a.scale = scales[i];
-      a.len_resized = static_cast<double>(a.in) * a.scale;
-      const double crop = o.coord == Coord::kTfCropAndResize ? a.roi_end - a.roi_start : 1.0;
-      a.out = static_cast<int64_t>(std::floor(static_cast<double>(a.in) * crop * a.scale));
+      a.len_resized = static_cast<float>(a.in) * a.scale;
+      const float crop = o.coord == Coord::kTfCropAndResize ? a.roi_end - a.roi_start : 1.0f;
+      a.out = static_cast<int64_t>(std::floor(static_cast<float>(a.in) * crop * a.scale));
     }
   } else {
     std::vector<int64_t> sizes;
@@ -415,20 +419,20 @@ Status resize(KernelContext& ctx) {
       for (size_t i = 0; i < ns; ++i) {
         Axis& a = axes[static_cast<size_t>(sel[i])];
         a.out = sizes[i];
-        a.scale = a.in ? static_cast<double>(a.out) / static_cast<double>(a.in) : 1.0;
-        a.len_resized = static_cast<double>(a.out);
+        a.scale = a.in ? static_cast<float>(a.out) / static_cast<float>(a.in) : 1.0f;
+        a.len_resized = static_cast<float>(a.out);
       }
     } else if (policy == "not_larger" || policy == "not_smaller") {
-      double s = policy == "not_larger" ? std::numeric_limits<double>::infinity() : 0.0;
+      float s = policy == "not_larger" ? std::numeric_limits<float>::infinity() : 0.0f;
       for (size_t i = 0; i < ns; ++i) {
-        const double q = static_cast<double>(sizes[i]) / static_cast<double>(axes[static_cast<size_t>(sel[i])].in);
+        const float q = static_cast<float>(sizes[i]) / static_cast<float>(axes[static_cast<size_t>(sel[i])].in);
         s = policy == "not_larger" ? std::min(s, q) : std::max(s, q);
       }
       for (size_t i = 0; i < ns; ++i) {
         Axis& a = axes[static_cast<size_t>(sel[i])];
         a.scale = s;
-        a.out = static_cast<int64_t>(std::floor(s * static_cast<double>(a.in) + 0.5));
-        a.len_resized = static_cast<double>(a.out);
+        a.out = static_cast<int64_t>(std::floor(s * static_cast<float>(a.in) + 0.5f));
+        a.len_resized = static_cast<float>(a.out);
       }
     } else {
       return ctx.unsupported("keep_aspect_ratio_policy '" + policy + "' is not supported");
@@ -448,11 +452,11 @@ Status upsample(KernelContext& ctx) {
   o.nearest = Nearest::kLegacy;
   CONVFIX_RETURN_IF_ERROR(parse_mode(ctx, ctx.attr_string("mode", "nearest"), &o.mode));
   if (o.mode == Interp::kCubic) return ctx.unsupported("mode 'cubic' is not an Upsample mode");
-  std::vector<double> scales;
+  std::vector<float> scales;
   if (ctx.has_input(1)) {
     CONVFIX_RETURN_IF_ERROR(read_floats(ctx, 1, "scales", &scales));
   } else {
-    for (float f : ctx.attr_floats("scales")) scales.push_back(static_cast<double>(f));
+    scales = ctx.attr_floats("scales");
   }
   std::vector<Axis> axes;
   CONVFIX_RETURN_IF_ERROR(axes_from_scales(ctx, x, scales, &axes));
