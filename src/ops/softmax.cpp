@@ -60,9 +60,11 @@ void row_kernel(Kind kind, const T* x, T* o, int64_t n) {
     const T inv = static_cast<T>(1.0 / s);
     for (int64_t i = 0; i < n; ++i) o[i] *= inv;
   } else {
+    // (x - max) - log(sum): subtracting max first keeps the result exact
+    // for large inputs (x - (max + log(sum)) would round max + log(sum)).
     const double s = sum_exp_shifted(x, o, n, mx);
-    const T shift = static_cast<T>(static_cast<double>(mx) + std::log(s));
-    for (int64_t i = 0; i < n; ++i) o[i] = x[i] - shift;
+    const T logs = static_cast<T>(std::log(s));
+    for (int64_t i = 0; i < n; ++i) o[i] = (x[i] - mx) - logs;
   }
 }
 
@@ -109,14 +111,13 @@ void strided_kernel(Kind kind, const T* x, T* o, int64_t n, int64_t inner, std::
       for (int64_t j = 0; j < inner; ++j) ro[j] *= inv[static_cast<size_t>(j)];
     }
   } else {
-    std::vector<T> shift(static_cast<size_t>(inner));
+    std::vector<T> logs(static_cast<size_t>(inner));
     for (int64_t j = 0; j < inner; ++j)
-      shift[static_cast<size_t>(j)] =
-          static_cast<T>(static_cast<double>(mx[static_cast<size_t>(j)]) + std::log(acc[static_cast<size_t>(j)]));
+      logs[static_cast<size_t>(j)] = static_cast<T>(std::log(acc[static_cast<size_t>(j)]));
     for (int64_t k = 0; k < n; ++k) {
       const T* r = x + k * inner;
       T* ro = o + k * inner;
-      for (int64_t j = 0; j < inner; ++j) ro[j] = r[j] - shift[static_cast<size_t>(j)];
+      for (int64_t j = 0; j < inner; ++j) ro[j] = (r[j] - mx[static_cast<size_t>(j)]) - logs[static_cast<size_t>(j)];
     }
   }
 }
