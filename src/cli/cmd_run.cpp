@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -147,7 +148,8 @@ Expected<std::vector<std::string>> read_labels(const std::string& path) {
 // "224" or "224x320" (height x width).
 Status parse_size(const std::string& s, GeometryOptions* g) {
   auto num = [](const std::string& t, int64_t* v) {
-    if (t.empty() || t.size() > 6 || !std::all_of(t.begin(), t.end(), ::isdigit)) return false;
+    if (t.empty() || t.size() > 6 || !std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      return false;
     *v = std::stoll(t);
     return *v > 0;
   };
@@ -284,6 +286,8 @@ int run_images(const RunArgs& a) {
       std::cerr << "convfix: note: input '" << spec.input_name
                 << "' has a fixed batch size of 1; running the images one by one\n";
     batch = spec.batch;
+  } else {
+    batch = std::min(batch, n_images);
   }
   if (!a.save_inputs.empty()) {
     Status st = ensure_dir(a.save_inputs);
@@ -295,6 +299,7 @@ int run_images(const RunArgs& a) {
   const std::string out_name = graph->outputs[0].name;
   const bool progress = isatty(STDERR_FILENO) != 0 && n_images > 1;
   std::vector<std::vector<float>> rows;
+  std::set<std::string> saved_input_names;  // two photos with one name (from two folders) get .1, .2, ...
   std::map<std::string, std::vector<Tensor>> saved_outputs;
   std::vector<int64_t> saved_counts;
   for (int64_t start = 0; start < n_images; start += batch) {
@@ -310,7 +315,10 @@ int run_images(const RunArgs& a) {
     if (!input.ok()) return report_error(input.status().with_context((*files)[static_cast<size_t>(start)]));
     if (!a.save_inputs.empty()) {
       for (int64_t i = 0; i < count; ++i) {
-        const std::string base = sanitize_filename(fs::path((*files)[static_cast<size_t>(start + i)]).filename().string());
+        std::string base = sanitize_filename(fs::path((*files)[static_cast<size_t>(start + i)]).filename().string());
+        for (int k = 1; !saved_input_names.insert(base).second; ++k)
+          base = sanitize_filename(fs::path((*files)[static_cast<size_t>(start + i)]).filename().string()) + "." +
+                 std::to_string(k);
         Status st = write_npy(batch_item(*input, i), (fs::path(a.save_inputs) / (base + ".npy")).string());
         if (!st.ok()) return report_error(st);
       }
@@ -397,7 +405,11 @@ int run_images(const RunArgs& a) {
     return 0;
   }
   std::cout << "model: " << a.model << "\n";
-  std::cout << "input: '" << spec.input_name << "' " << dtype_name(spec.dtype) << " " << dims_to_string(in_dims) << " "
+  std::string shape_text = "[";
+  for (size_t i = 0; i < in_dims.size(); ++i)
+    shape_text += (i ? ", " : "") + (in_dims[i] < 0 ? std::string("N") : std::to_string(in_dims[i]));
+  shape_text += "]";
+  std::cout << "input: '" << spec.input_name << "' " << dtype_name(spec.dtype) << " " << shape_text << " "
             << layout_name(spec.layout) << (spec.layout_from_model ? "" : " (not from the model)") << ", preset "
             << preset->name << ", " << n_images << (n_images == 1 ? " image" : " images") << ", batch " << batch << "\n";
   std::cout << "scores: "
