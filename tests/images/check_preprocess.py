@@ -14,7 +14,10 @@ pixel values with the preset's constants). PIL rounds to 8 bits after each
 resampling pass and convfix does not, so PNG inputs must agree within one
 level; JPEG inputs are also decoded differently (stb_image vs libjpeg-turbo)
 and get a looser bound. The CLI's error handling (missing folder, empty
-folder, non-image file: one line naming it, exit 2) is checked too.
+folder, non-image file: one line naming it, exit 2) is checked too, and the
+scores: a model ending in Softmax is reported as is, logits get a softmax
+(compared with numpy's), a 1000-line label file on a 1001-class output is
+read as "class 0 is background".
 
 Usage: check_preprocess.py --convfix PATH [--verbose]
 Exit 0 when everything holds, 1 otherwise.
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,6 +132,64 @@ def compare(name, got, want, max_levels, mean_levels, verbose):
     if verbose or not ok:
         print(f"  {name}: max {d.max():.3f}, mean {d.mean():.4f}, 99.9th pct {np.percentile(d, 99.9):.3f} levels")
     return d
+
+
+def check_scores(cf, tmp, verbose):
+    """Probability detection, softmax and labels on two small classifiers."""
+    rng = np.random.default_rng(1)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 64, 64])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    # probs: GlobalAveragePool -> Flatten -> Gemm(3 -> 5) -> Softmax
+    # logits: GlobalAveragePool -> Flatten -> Gemm(3 -> 1001)
+    for name, classes, softmax in [("probs", 5, True), ("logits", 1001, False)]:
+        w = rng.normal(0, 2, (3, classes)).astype(np.float32)
+        b = rng.normal(0, 1, classes).astype(np.float32)
+        nodes = [helper.make_node("GlobalAveragePool", ["x"], ["p"]),
+                 helper.make_node("Flatten", ["p"], ["f"]),
+                 helper.make_node("Gemm", ["f", "w", "b"], ["g" if softmax else "y"])]
+        if softmax:
+            nodes.append(helper.make_node("Softmax", ["g"], ["y"], axis=1))
+        inits = [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")]
+        g = helper.make_graph(nodes, name, [x], [y], inits)
+        onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(tmp / f"{name}.onnx"))
+    labels = tmp / "labels.txt"
+    labels.write_text("".join(f"name{i}\n" for i in range(1000)))
+    for name, classes in [("probs", 5), ("logits", 1001)]:
+        inputs = tmp / f"scores_{name}"
+        rc, so, se = run(cf, [tmp / f"{name}.onnx", "--images", ASSETS, "--top", "5", "--labels", labels, "--json",
+                              "--save-inputs", inputs, "--save-outputs", inputs / "out"])
+        if rc != 0 and "not implemented" in se:
+            print(f"skipped the {name} scores check: {se.strip()}")
+            continue
+        if not check(rc == 0, f"scores/{name}: convfix exited {rc}: {se.strip()}"):
+            continue
+        j = json.loads(so)
+        want_kind = "model" if name == "probs" else "softmax"
+        check(j["scores"] == want_kind, f"scores/{name}: JSON scores {j['scores']!r}, want {want_kind!r}")
+        out = np.load(inputs / "out" / "y.npy").astype(np.float64)
+        if name == "logits":
+            e = np.exp(out - out.max(axis=1, keepdims=True))
+            out = e / e.sum(axis=1, keepdims=True)
+        for i, img in enumerate(j["images"]):
+            order = np.argsort(-out[i], kind="stable")[:5]
+            got = [t["index"] for t in img["top"]]
+            check(got == [int(k) for k in order], f"scores/{name}/{img['file']}: top-5 {got}, numpy {order.tolist()}")
+            for t in img["top"]:
+                check(abs(t["score"] - out[i][t["index"]]) < 1e-5,
+                      f"scores/{name}/{img['file']}: class {t['index']} score {t['score']} vs {out[i][t['index']]}")
+                # 5 classes: fewer than 1000 names, class i is line i; 1001 classes: class 0 is background.
+                if classes == 5:
+                    want_label = f"name{t['index']}"
+                else:
+                    want_label = "background" if t["index"] == 0 else f"name{t['index'] - 1}"
+                check(t.get("label") == want_label, f"scores/{name}: class {t['index']} label {t.get('label')!r}, "
+                                                      f"want {want_label!r}")
+        if verbose:
+            print(f"  scores/{name}: {j['scores']}, first image top {j['images'][0]['top'][:2]}")
+        # Text mode names the choice.
+        rc, so, se = run(cf, [tmp / f"{name}.onnx", "--images", ASSETS / "chelsea.png"])
+        phrase = "as is" if name == "probs" else "softmax of output"
+        check(rc == 0 and phrase in so, f"scores/{name}: text output lacks {phrase!r}: {so[:300]!r}")
 
 
 def main():
@@ -239,6 +300,8 @@ def main():
         lines = [l for l in se.splitlines() if l.strip()]
         check(rc == 2 and len(lines) == 1 and needle in lines[0] and so == "",
               f"{what}: want exit 2 and one stderr line naming {needle}; got rc {rc}, stderr {se!r}, stdout {so[:80]!r}")
+
+    check_scores(cf, tmp, args.verbose)
 
     png = [s for s in stats if not s[0]]
     jpg = [s for s in stats if s[0]]
