@@ -14,13 +14,15 @@
 //       equals the edited graph's. Edits:
 //         remove-softmax              drop the SOFTMAX producing output 0
 //         mul-output K                append a MUL by the f32 constant K to output 0
-//         set-attr NODE KEY VALUE     set an int / float / string attribute
+//         set-attr NODE KEY VALUE     set an int / float / string attribute (NODE: a
+//                                     name, or @OP_TYPE for the last node of that type)
 //                                     (VALUE parsed as int, then float, else string)
 //         zero-param NODE INPUT       set the initializer at that node input to zeros
 // Exit codes: 0 ok, 1 the re-read graph differs (diff on stdout), 2 error.
 #include <cstdint>
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -140,6 +142,14 @@ int write_and_check(const Graph& g, const std::string& out, const TfliteWriteOpt
   return 1;
 }
 
+// A node by name, or "@OP_TYPE" for the last node of that op type.
+int64_t find(const Graph& g, const std::string& node) {
+  if (node.empty() || node[0] != '@') return g.find_node(node);
+  for (size_t k = g.nodes.size(); k-- > 0;)
+    if (g.nodes[k].op_type == node.substr(1)) return static_cast<int64_t>(k);
+  return -1;
+}
+
 Status apply_edit(Graph& g, const std::vector<std::string>& args, size_t& i) {
   const std::string e = args[i++];
   auto need = [&](size_t n) -> Status {
@@ -152,10 +162,13 @@ Status apply_edit(Graph& g, const std::vector<std::string>& args, size_t& i) {
     const int64_t p = g.producer(out0);
     if (p < 0 || g.nodes[static_cast<size_t>(p)].op_type != "SOFTMAX") return invalid_argument("output 0 is not produced by a SOFTMAX");
     const std::string in = g.nodes[static_cast<size_t>(p)].inputs[0];
-    ValueInfo vi = g.value_info.count(in) ? g.value_info[in] : ValueInfo{};
-    vi.name = in;
+    if (!g.value_info.count(in)) return invalid_argument("the SOFTMAX input has no value_info");
+    ValueInfo vi = g.value_info[in];
     g.value_info.erase(in);
+    // Graph::remove_node keeps the graph output's name (the producer's
+    // value is renamed to it); the output now carries the logits' type.
     CONVFIX_RETURN_IF_ERROR(g.remove_node(static_cast<size_t>(p), 0));
+    vi.name = g.outputs[0].name;
     g.outputs[0] = vi;
     return Status::OK();
   }
@@ -184,7 +197,7 @@ Status apply_edit(Graph& g, const std::vector<std::string>& args, size_t& i) {
   if (e == "set-attr") {
     CONVFIX_RETURN_IF_ERROR(need(3));
     const std::string node = args[i++], key = args[i++], value = args[i++];
-    const int64_t idx = g.find_node(node);
+    const int64_t idx = find(g, node);
     if (idx < 0) return invalid_argument("no node '" + node + "'");
     Attribute a;
     char* end = nullptr;
@@ -206,7 +219,7 @@ Status apply_edit(Graph& g, const std::vector<std::string>& args, size_t& i) {
     CONVFIX_RETURN_IF_ERROR(need(2));
     const std::string node = args[i++];
     const int input = std::stoi(args[i++]);
-    const int64_t idx = g.find_node(node);
+    const int64_t idx = find(g, node);
     if (idx < 0) return invalid_argument("no node '" + node + "'");
     const Node& n = g.nodes[static_cast<size_t>(idx)];
     if (input < 0 || static_cast<size_t>(input) >= n.inputs.size() || !g.is_initializer(n.inputs[static_cast<size_t>(input)]))
@@ -256,6 +269,15 @@ int main(int argc, char** argv) {
     while (i < args.size()) {
       Status st = apply_edit(g.value(), args, i);
       if (!st.ok()) return fail(st.message());
+    }
+    // .tflite stores no operator names; a reader names each node after its
+    // first output, so compare against the edited graph named that way.
+    std::set<std::string> used;
+    for (auto& n : g.value().nodes) {
+      std::string base = n.outputs.empty() ? n.op_type : n.outputs[0], name = base;
+      for (int k = 1; used.count(name); ++k) name = base + "_" + std::to_string(k);
+      used.insert(name);
+      n.name = name;
     }
     return write_and_check(g.value(), args[2], opt);
   }

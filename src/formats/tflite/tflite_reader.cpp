@@ -328,11 +328,14 @@ Expected<Reader::SubgraphResult> Reader::subgraph(uint32_t k) {
     std::vector<int64_t> dims = to_i64(t->shape());
     const auto sig = to_i64(t->shape_signature());
     vi.has_shape = true;
+    bool unusual = false;  // an unknown dim whose current size is not the usual 1
     for (size_t d = 0; d < dims.size(); ++d) {
       if (dims[d] < -1) return err_model(tw, "negative dimension " + std::to_string(dims[d]) + " in its shape");
       const bool unknown = dims[d] < 0 || (sig.size() == dims.size() && sig[d] < 0);
       vi.shape.push_back(unknown ? Dim{} : Dim::of(dims[d]));
+      unusual = unusual || (unknown && dims[d] != 1);
     }
+    if (unusual) add_note(vi.doc, std::string(kNoteShapePrefix) + dims_to_string(dims));
     if (const auto* q = t->quantization(); q && q->scale() && q->scale()->size() > 0) {
       QuantParams qp;
       qp.scale.assign(q->scale()->begin(), q->scale()->end());
@@ -391,6 +394,8 @@ Expected<Reader::SubgraphResult> Reader::subgraph(uint32_t k) {
         const int nib = (e % 2 == 0) ? (byte & 0xF) : (byte >> 4);
         p[e] = static_cast<int8_t>(nib >= 8 ? nib - 16 : nib);
       }
+    } else if (data.empty() && empty_const && !variable) {
+      value = Tensor(*dt, dims);  // zero elements
     } else if (data.empty()) {  // variable without initial data: zeros
       if (numel > kMaxSynthesizedBytes / static_cast<int64_t>(dtype_size(*dt)))
         return err_model(tw, "variable of shape " + dims_to_string(dims) + " is too large");

@@ -75,6 +75,7 @@ constexpr const char* kNoteVariable = "tflite variable";
 constexpr const char* kNoteVariableNoData = "tflite variable without initial data";
 constexpr const char* kNoteTypePrefix = "tflite type ";    // + RESOURCE, VARIANT, COMPLEX64...
 constexpr const char* kNoteNamePrefix = "tflite name ";    // + 'original name'
+constexpr const char* kNoteShapePrefix = "tflite shape ";  // + "[2, 3, 4]": sizes the file gives unknown dims
 constexpr const char* kNoteAxisPrefix = "tflite quantized_dimension ";  // + "3 out of range for rank 1, read as 0"
 bool has_note(const std::string& doc, const std::string& note);
 std::string note_value(const std::string& doc, const std::string& prefix);  // "" when absent

@@ -1,8 +1,10 @@
 // TFLite writer: Graph (from a .tflite file, possibly edited) -> .tflite.
 // See convfix/tflite_format.h for the contract and docs/FORMATS.md.
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
+#include <sstream>
 #include <unordered_map>
 
 #include "convfix/fileio.h"
@@ -54,6 +56,21 @@ std::string bytes_of_strings(const Tensor& t) {
   }
   put(off);
   for (const auto& e : s) out += e;
+  return out;
+}
+
+// "[2, 3, 4]" -> {2, 3, 4}; nullopt when malformed.
+std::optional<std::vector<int32_t>> parse_dims(const std::string& s) {
+  if (s.size() < 2 || s.front() != '[' || s.back() != ']') return std::nullopt;
+  std::vector<int32_t> out;
+  std::stringstream ss(s.substr(1, s.size() - 2));
+  for (std::string item; std::getline(ss, item, ',');) {
+    char* end = nullptr;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    while (end && *end == ' ') ++end;
+    if (!end || end == item.c_str() || *end != '\0' || v < -1 || v > INT32_MAX) return std::nullopt;
+    out.push_back(static_cast<int32_t>(v));
+  }
   return out;
 }
 
@@ -245,6 +262,10 @@ Expected<Writer::SubgraphOut> Writer::subgraph(const Graph& g, size_t k) {
         dynamic = dynamic || !d.known();
       }
       if (!dynamic) s.signature.clear();
+      // The file's current sizes of unknown dims, when they were not 1.
+      if (auto noted = parse_dims(note_value(doc, kNoteShapePrefix)); noted && noted->size() == s.shape.size())
+        for (size_t d = 0; d < s.shape.size(); ++d)
+          if (s.signature.size() == s.shape.size() && s.signature[d] < 0) s.shape[d] = (*noted)[d];
       s.quant = vi->quant;
     }
     fb::Offset<tflite::SparsityParameters> sp = 0;
