@@ -140,7 +140,8 @@ class Subgraph:
 class Model:
     def __init__(self, description="convfix gen_tflite_models.py"):
         self.description = description
-        self.buffers = [b""]
+        self.version = 3
+        self.buffers = [b""]  # bytes, or ("external", offset, size) for data after the FlatBuffer
         self.opcodes = []
         self.subgraphs = []
         self.metadata = []
@@ -152,7 +153,7 @@ class Model:
         return s
 
     def buffer(self, data):
-        self.buffers.append(bytes(data))
+        self.buffers.append(data if isinstance(data, tuple) else bytes(data))
         return len(self.buffers) - 1
 
     def opcode(self, code, version, custom):
@@ -256,15 +257,18 @@ class Model:
             sigs.append(fb.table([(0, "off", iv), (1, "off", ov), (2, "off", fb.string(key)), (4, "u32", sub)]))
         bufs = []
         for data in self.buffers:
-            # Buffer: 0 data
-            bufs.append(fb.table([(0, "off", fb.bytes16(data))]) if data else fb.table([]))
+            # Buffer: 0 data, 1 offset, 2 size
+            if isinstance(data, tuple):
+                bufs.append(fb.table([(1, "u64", data[1]), (2, "u64", data[2])]))
+            else:
+                bufs.append(fb.table([(0, "off", fb.bytes16(data))]) if data else fb.table([]))
         codesv, sgv, bufv = fb.offsets(codes), fb.offsets(sg_offs), fb.offsets(bufs)
         desc = fb.string(self.description)
         metav = fb.offsets(metas) if metas else None
         sigv = fb.offsets(sigs) if sigs else None
         # Model: 0 version, 1 operator_codes, 2 subgraphs, 3 description, 4 buffers,
         #        5 metadata_buffer, 6 metadata, 7 signature_defs
-        root = fb.table([(0, "u32", 3), (1, "off", codesv), (2, "off", sgv), (3, "off", desc), (4, "off", bufv),
+        root = fb.table([(0, "u32", self.version), (1, "off", codesv), (2, "off", sgv), (3, "off", desc), (4, "off", bufv),
                          (6, "off", metav), (7, "off", sigv)])
         fb.b.Finish(root, file_identifier=b"TFL3")
         return bytes(fb.b.Output())

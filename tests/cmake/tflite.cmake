@@ -18,3 +18,10 @@ add_test(NAME tflite_roundtrip
           --convfix $<TARGET_FILE:convfix> --tool $<TARGET_FILE:tflite_tool>
           --work ${CMAKE_BINARY_DIR}/tflite-roundtrip)
 set_tests_properties(tflite_roundtrip PROPERTIES LABELS "oracles" SKIP_RETURN_CODE 77 TIMEOUT 1800)
+
+# tests/unit/tflite_format_test.cpp checks the reader/writer against the
+# flatc-generated typed API, and reads ../shared/models/tflite when present.
+target_include_directories(convfix_unit_tests SYSTEM PRIVATE
+  ${CMAKE_BINARY_DIR}/generated/tflite ${CONVFIX_FLATBUFFERS_INCLUDE_DIR})
+set_source_files_properties(${CMAKE_SOURCE_DIR}/tests/unit/tflite_format_test.cpp PROPERTIES
+  COMPILE_DEFINITIONS "CONVFIX_TFLITE_TEST_SOURCE_DIR=\"${CMAKE_SOURCE_DIR}\"")

@@ -284,7 +284,8 @@ Expected<Reader::SubgraphResult> Reader::subgraph(uint32_t k) {
     if (op->opcode_index() >= codes_.size())
       return err_model(ow, "operator code index " + std::to_string(op->opcode_index()) + " out of range (the model has " + std::to_string(codes_.size()) + " operator codes)");
     const uint32_t oc = op->opcode_index();
-    op_label[j] = ow + " (" + (codes_[oc] == kCustomCode ? custom_[oc] : builtin_op_name(codes_[oc])) + ")";
+    const bool custom = codes_[oc] == kCustomCode;
+    op_label[j] = ow + " (" + (custom ? (custom_[oc].empty() ? "CUSTOM" : custom_[oc]) : builtin_op_name(codes_[oc])) + ")";
     if (op->inputs())
       for (uint32_t i = 0; i < op->inputs()->size(); ++i) {
         const int32_t t = op->inputs()->Get(i);
