@@ -121,6 +121,7 @@ class Case:
         self.must = list(must)      # substrings the error line must contain
         self.any_of = list(any_of)  # at least one of these must appear (e.g. shape words)
         self.needs_op = needs_op    # op that must be implemented for the case to mean anything
+        self.ok_codes = (2,)        # accepted exit codes (mutants may still be valid models)
 
 
 def build_cases(d, convfix):
@@ -337,6 +338,57 @@ def build_cases(d, convfix):
     return cases
 
 
+# ---------------------------------------------------------------- mutations
+SHARED_MODELS = ["onnx/winml_cntk_mnist.onnx", "tflite/tf2onnx_regression.tflite",
+                 "tflite/mlperftiny_kws_dscnn_int8.tflite"]
+
+
+def shared_models_dir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for cand in (os.path.join(here, "..", "..", "..", "shared", "models"), "/work/shared/models"):
+        if os.path.isdir(cand):
+            return os.path.abspath(cand)
+    return None
+
+
+def build_mutants(d, per_model=16):
+    """Truncated and byte-flipped copies of real model files (fixed seed).
+
+    A mutant may still be a valid model (a flipped weight byte), so these
+    cases accept exit 0 as well as 2 — but never a crash, a sanitizer report
+    or a multi-line error."""
+    sources = [os.path.join(d, "good", "model.onnx")]
+    shared = shared_models_dir()
+    if shared:
+        sources += [os.path.join(shared, m) for m in SHARED_MODELS if os.path.isfile(os.path.join(shared, m))]
+    else:
+        print("note: no shared models (../shared/models or /work/shared/models): mutating generated models only")
+    rng = np.random.default_rng(99)
+    cases = []
+    for src in sources:
+        data = open(src, "rb").read()
+        stem, ext = os.path.splitext(os.path.basename(src))
+        for k in range(per_model):
+            b = bytearray(data)
+            if k < per_model // 3:
+                b = b[: int(rng.integers(1, len(b)))]
+                kind = "cut"
+            else:
+                for _ in range(int(rng.integers(1, 9))):
+                    b[int(rng.integers(0, len(b)))] = int(rng.integers(0, 256))
+                kind = "flip"
+            p = write(os.path.join(d, "mut", f"{stem}_{kind}{k}{ext}"), bytes(b))
+            c = Case(f"mutant_{stem}_{kind}{k}", ["inspect", p], must=[p])
+            c.ok_codes = (0, 2)
+            cases.append(c)
+            if src.endswith("good/model.onnx"):
+                c = Case(f"mutant_{stem}_{kind}{k}_run", ["run", p, "--input", os.path.join(d, "good", "x.npy")],
+                         must=[])
+                c.ok_codes = (0, 2)
+                cases.append(c)
+    return cases
+
+
 # ---------------------------------------------------------------- checks
 def op_supported(convfix, d, op):
     """True when convfix has a kernel for `op` (inspect reports unsupported ops)."""
@@ -361,8 +413,12 @@ def run_case(convfix, c, verbose):
         problems.append(f"took {elapsed:.1f}s, limit {c.max_s}s")
     if r.returncode < 0:
         problems.append(f"killed by signal {-r.returncode}")
-    elif r.returncode != 2:
-        problems.append(f"exit code {r.returncode}, expected 2")
+    elif r.returncode not in c.ok_codes:
+        problems.append(f"exit code {r.returncode}, expected {' or '.join(map(str, c.ok_codes))}")
+    if r.returncode == 0 and 0 in c.ok_codes:
+        if err.strip():
+            problems.append("exit 0 but stderr is not empty")
+        return problems, (f"    $ {' '.join(cmd)}\n    rc=0" if verbose or problems else "")
     lines = [ln for ln in err.split("\n") if ln.strip()]
     if len(lines) != 1:
         problems.append(f"stderr has {len(lines)} lines, expected exactly one")
@@ -441,7 +497,7 @@ def main():
     d = tempfile.mkdtemp(prefix="convfix-badinput-")
     failed = passed = skipped = 0
     try:
-        cases = build_cases(d, convfix)
+        cases = build_cases(d, convfix) + build_mutants(d)
         cases = [c for c in cases if re.search(a.filter, c.name)]
         results_dir = os.path.abspath(os.path.join(d, "results"))
         before = tree_hashes(d, results_dir)
