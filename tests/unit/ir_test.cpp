@@ -17,8 +17,16 @@ TEST(Tensor, F16RoundTripMatchesKnownEncodings) {
 
 TEST(Graph, TopoSortAndVerify) {
   Graph g;
-  g.inputs.push_back({"x", DType::kF32, {Dim::of(1)}, true, ""});
-  g.outputs.push_back({"z", DType::kF32, {}, false, ""});
+  ValueInfo x;
+  x.name = "x";
+  x.dtype = DType::kF32;
+  x.shape = {Dim::of(1)};
+  x.has_shape = true;
+  g.inputs.push_back(x);
+  ValueInfo z;
+  z.name = "z";
+  z.dtype = DType::kF32;
+  g.outputs.push_back(z);
   Node b{"b", "Relu", "", {"y"}, {"z"}, {}, {}, ""};
   Node a{"a", "Relu", "", {"x"}, {"y"}, {}, {}, ""};
   g.nodes = {b, a};
