@@ -72,7 +72,8 @@ Status eye_like(KernelContext& ctx) {
   if (dt == DType::kString) return ctx.unsupported("EyeLike of strings is not supported");
   CONVFIX_ASSIGN_OR_RETURN(Tensor one, Tensor::scalar_f32(1.f).cast(dt));
   Tensor out(dt, x.dims());
-  const int64_t rows = x.dim(0), cols = x.dim(1), k = ctx.attr_int("k", 0);
+  const int64_t rows = x.dim(0), cols = x.dim(1);
+  const int64_t k = std::clamp<int64_t>(ctx.attr_int("k", 0), -rows - 1, cols + 1);
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t j = i + k;
     if (j >= 0 && j < cols) ops::copy_elements(one, 0, out, i * cols + j, 1);
@@ -80,6 +81,9 @@ Status eye_like(KernelContext& ctx) {
   ctx.set_output(0, std::move(out));
   return Status::OK();
 }
+
+// Larger outputs are certainly a malformed model (and would not fit in memory).
+constexpr double kMaxRange = 1e10;
 
 Status range(KernelContext& ctx) {
   for (size_t i = 0; i < 3; ++i) {
@@ -95,6 +99,7 @@ Status range(KernelContext& ctx) {
     const double s = ctx.input(0)->get_f64(0), l = ctx.input(1)->get_f64(0), d = ctx.input(2)->get_f64(0);
     if (d == 0) return ctx.error("input 2 (delta) is 0");
     const double cnt = std::ceil((l - s) / d);
+    if (!(cnt <= kMaxRange)) return ctx.error("would produce " + std::to_string(cnt) + " elements");
     const int64_t n = cnt > 0 ? static_cast<int64_t>(cnt) : 0;
     std::vector<double> v(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = s + static_cast<double>(i) * d;
@@ -105,9 +110,11 @@ Status range(KernelContext& ctx) {
   if (!dtype_is_integer(dt)) return ctx.unsupported(std::string("element type ") + dtype_name(dt) + " is not supported");
   const int64_t s = ctx.input(0)->get_i64(0), l = ctx.input(1)->get_i64(0), d = ctx.input(2)->get_i64(0);
   if (d == 0) return ctx.error("input 2 (delta) is 0");
-  int64_t n = 0;
-  if (d > 0 && l > s) n = (l - s + d - 1) / d;
-  if (d < 0 && l < s) n = (s - l - d - 1) / (-d);
+  // Count in long double: limit - start may overflow int64.
+  const long double span = static_cast<long double>(l) - static_cast<long double>(s);
+  const long double cnt = std::ceil(span / static_cast<long double>(d));
+  if (cnt > kMaxRange) return ctx.error("would produce " + std::to_string(static_cast<double>(cnt)) + " elements");
+  const int64_t n = cnt > 0 ? static_cast<int64_t>(cnt) : 0;
   std::vector<int64_t> v(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = s + i * d;
   CONVFIX_ASSIGN_OR_RETURN(Tensor out, Tensor::from_vector(DType::kI64, {n}, v).cast(dt));

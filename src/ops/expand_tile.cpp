@@ -10,6 +10,8 @@ Status expand(KernelContext& ctx) {
   const Tensor& x = *ctx.input(0);
   std::vector<int64_t> shape;
   CONVFIX_RETURN_IF_ERROR(ops::read_int_list(ctx, 1, "shape", &shape));
+  for (int64_t d : shape)
+    if (d < 0) return ctx.error("input 1 (shape) " + dims_to_string(shape) + " has a negative dim");
   std::vector<int64_t> od;
   if (!ops::broadcast_dims(x.dims(), shape, &od))
     return ctx.error("cannot expand " + dims_to_string(x.dims()) + " to " + dims_to_string(shape));

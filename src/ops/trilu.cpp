@@ -13,6 +13,7 @@ Status trilu(KernelContext& ctx) {
   if (ctx.has_input(1)) CONVFIX_RETURN_IF_ERROR(ops::read_int_scalar(ctx, 1, "k", &k));
   const bool upper = ctx.attr_int("upper", 1) != 0;
   const int64_t rows = x.dim(x.rank() - 2), cols = x.dim(x.rank() - 1);
+  k = std::clamp<int64_t>(k, -rows - 1, cols + 1);  // same result, no overflow in i + k
   const int64_t mats = rows * cols != 0 ? x.numel() / (rows * cols) : 0;
   Tensor out(x.dtype(), x.dims());
   for (int64_t m = 0; m < mats; ++m)

@@ -285,3 +285,42 @@ TEST(OpsTensor, TopKBreaksTiesByLowerIndex) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ((*s)[1].to_i64_vector(), (std::vector<int64_t>{0, 5, 3}));
 }
+
+TEST(OpsTensor, ConstantStringsAndScalars) {
+  auto s = run_node("Constant", {}, {{"value_strings", Attribute::of_strings({"a", "bc"})}});
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  EXPECT_EQ((*s)[0].dtype(), DType::kString);
+  EXPECT_EQ(*(*s)[0].strings(), (std::vector<std::string>{"a", "bc"}));
+  auto f = run_node("Constant", {}, {{"value_float", Attribute::of_float(2.5f)}});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)[0].rank(), 0);
+  EXPECT_EQ((*f)[0].data<float>()[0], 2.5f);
+  auto i = run_node("Constant", {}, {{"value_ints", Attribute::of_ints({4, -5})}});
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ((*i)[0].to_i64_vector(), (std::vector<int64_t>{4, -5}));
+}
+
+TEST(OpsTensor, ExtremeShapeArgumentsGiveErrorsOrEmptyResults) {
+  const int64_t big = std::numeric_limits<int64_t>::max(), small = std::numeric_limits<int64_t>::min();
+  // Range whose length does not fit: an error, not an allocation failure.
+  auto r = run_node("Range", {{"a", Tensor::scalar_i64(small)}, {"b", Tensor::scalar_i64(big)}, {"d", Tensor::scalar_i64(1)}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("(Range): would produce"), std::string::npos) << r.status().message();
+  // Expand to a negative dim.
+  auto e = run_node("Expand", {{"x", Tensor(DType::kF32, {1})}, {"s", i64s({-2})}});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("input 1 (shape)"), std::string::npos);
+  // Negative-step slice of an empty axis is empty.
+  auto s = run_node("Slice", {{"x", Tensor(DType::kF32, {0, 3})}, {"s", i64s({big})}, {"e", i64s({small})},
+                              {"a", i64s({0})}, {"t", i64s({-1})}});
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  EXPECT_EQ((*s)[0].dims(), (std::vector<int64_t>{0, 3}));
+  // Trilu with k far beyond the matrix: keeps all (lower) or nothing (upper).
+  Tensor x = random_f32({3, 4}, 13);
+  auto lo = run_node("Trilu", {{"x", x}, {"k", Tensor::scalar_i64(big)}}, {{"upper", Attribute::of_int(0)}}, 14);
+  ASSERT_TRUE(lo.ok());
+  EXPECT_TRUE((*lo)[0].bitwise_equal(x));
+  auto up = run_node("Trilu", {{"x", x}, {"k", Tensor::scalar_i64(big)}}, {}, 14);
+  ASSERT_TRUE(up.ok());
+  for (int64_t i = 0; i < 12; ++i) EXPECT_EQ((*up)[0].data<float>()[i], 0.f);
+}
