@@ -60,7 +60,7 @@ Status elu(KernelContext& ctx) {
   const float alpha = ctx.attr_float("alpha", 1.0f);
   return ops::float_unary(ctx, [alpha](auto v) {
     using T = decltype(v);
-    return v < T(0) ? static_cast<T>(alpha) * std::expm1(v) : v;
+    return v < T(0) ? static_cast<T>(alpha) * ops::fast_expm1(v) : v;
   });
 }
 
@@ -69,7 +69,7 @@ Status selu(KernelContext& ctx) {
   const float gamma = ctx.attr_float("gamma", 1.05070102214813232421875f);
   return ops::float_unary(ctx, [alpha, gamma](auto v) {
     using T = decltype(v);
-    return static_cast<T>(gamma) * (v > T(0) ? v : static_cast<T>(alpha) * std::expm1(v));
+    return static_cast<T>(gamma) * (v > T(0) ? v : static_cast<T>(alpha) * ops::fast_expm1(v));
   });
 }
 
@@ -79,7 +79,7 @@ Status celu(KernelContext& ctx) {
   return ops::float_unary(ctx, [alpha](auto v) {
     using T = decltype(v);
     const T a = static_cast<T>(alpha);
-    return std::max(T(0), v) + std::min(T(0), a * std::expm1(v / a));
+    return std::max(T(0), v) + std::min(T(0), a * ops::fast_expm1(v / a));
   });
 }
 
@@ -103,7 +103,7 @@ Status gelu(KernelContext& ctx) {
     return ops::float_unary(ctx, [](auto v) {
       using T = decltype(v);
       const T k = static_cast<T>(0.79788456080286535588);  // sqrt(2/pi)
-      return T(0.5) * v * (T(1) + std::tanh(k * (v + static_cast<T>(0.044715) * v * v * v)));
+      return T(0.5) * v * (T(1) + ops::fast_tanh(k * (v + static_cast<T>(0.044715) * v * v * v)));
     });
   }
   return ctx.unsupported("attribute approximate='" + approx + "' (expected 'none' or 'tanh')");
@@ -165,7 +165,7 @@ void register_ops_activations(OpRegistry& r) {
   r.add({"", "Sigmoid", sigmoid_kernel, kH});
   r.add({"", "HardSigmoid", hard_sigmoid, kH});
   r.add({"", "HardSwish", hard_swish, kH});
-  r.add({"", "Tanh", [](KernelContext& c) { return ops::float_unary(c, [](auto v) { return std::tanh(v); }); }, kH});
+  r.add({"", "Tanh", [](KernelContext& c) { return ops::float_unary(c, [](auto v) { return ops::fast_tanh(v); }); }, kH});
   r.add({"", "Elu", elu, kH});
   r.add({"", "Selu", selu, kH});
   r.add({"", "Celu", celu, kH});
@@ -176,7 +176,7 @@ void register_ops_activations(OpRegistry& r) {
   r.add({"", "ThresholdedRelu", thresholded_relu, kH});
   r.add({"", "Gelu", gelu, kH});
   r.add({"", "Mish", [](KernelContext& c) {
-           return ops::float_unary(c, [](auto v) { return v * std::tanh(softplus(v)); });
+           return ops::float_unary(c, [](auto v) { return v * ops::fast_tanh(softplus(v)); });
          }, kH});
   r.add({"", "Shrink", shrink, kH});
 }

@@ -29,6 +29,10 @@ using SumAcc = std::conditional_t<std::is_floating_point_v<T>, double,
 template <Red R, typename T>
 struct Reducer {
   using Acc = std::conditional_t<R == Red::kMax || R == Red::kMin, T, SumAcc<T>>;
+  // Max/Min of floats: step() ignores NaN (plain max/min, branch-free and
+  // vectorisable); the loops track NaN on the side and the result is NaN
+  // when any input was.
+  static constexpr bool kTrackNan = (R == Red::kMax || R == Red::kMin) && std::is_floating_point_v<T>;
   static Acc init() {
     if constexpr (R == Red::kProd) return Acc(1);
     else if constexpr (R == Red::kMax) {
@@ -42,8 +46,8 @@ struct Reducer {
     }
   }
   static Acc step(Acc a, T x) {
-    if constexpr (R == Red::kMax) return (x > a || x != x) ? x : a;  // NaN sticks (a != a stays)
-    else if constexpr (R == Red::kMin) return (x < a || x != x) ? x : a;
+    if constexpr (R == Red::kMax) return a < x ? x : a;
+    else if constexpr (R == Red::kMin) return x < a ? x : a;
     else if constexpr (R == Red::kProd) {
       if constexpr (std::is_integral_v<Acc>)  // wrap instead of signed overflow
         return static_cast<Acc>(static_cast<uint64_t>(a) * static_cast<uint64_t>(static_cast<Acc>(x)));
@@ -61,8 +65,8 @@ struct Reducer {
     }
   }
   static Acc merge(Acc a, Acc b) {
-    if constexpr (R == Red::kMax) return (b > a || b != b) ? b : a;
-    else if constexpr (R == Red::kMin) return (b < a || b != b) ? b : a;
+    if constexpr (R == Red::kMax) return a < b ? b : a;
+    else if constexpr (R == Red::kMin) return b < a ? b : a;
     else if constexpr (R == Red::kProd) {
       if constexpr (std::is_integral_v<Acc>)
         return static_cast<Acc>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
@@ -91,16 +95,37 @@ void reduce_rows(const T* x, T* o, int64_t outer, int64_t r, ThreadPool* pool) {
   parallel_for(pool, outer, [&](int64_t s, int64_t e) {
     for (int64_t b = s; b < e; ++b) {
       const T* row = x + b * r;
-      constexpr int kLanes = 8;
+      // 32 independent partial results: enough lanes that GCC vectorises
+      // the loop (with 8 it unrolls fully and leaves scalar selects).
+      constexpr int kLanes = 32;
       Acc part[kLanes];
-      for (int l = 0; l < kLanes; ++l) part[l] = Rd::init();
+      int32_t nan[kLanes];
+      for (int l = 0; l < kLanes; ++l) {
+        part[l] = Rd::init();
+        nan[l] = 0;
+      }
       int64_t i = 0;
       for (; i + kLanes <= r; i += kLanes)
-        for (int l = 0; l < kLanes; ++l) part[l] = Rd::step(part[l], row[i + l]);
+        for (int l = 0; l < kLanes; ++l) {
+          const T v = row[i + l];
+          part[l] = Rd::step(part[l], v);
+          if constexpr (Rd::kTrackNan) nan[l] |= static_cast<int32_t>(v != v);
+        }
       Acc a = Rd::init();
-      for (; i < r; ++i) a = Rd::step(a, row[i]);
-      for (int l = 0; l < kLanes; ++l) a = Rd::merge(a, part[l]);
-      o[b] = Rd::finish(a, r);
+      int32_t any_nan = 0;
+      for (; i < r; ++i) {
+        a = Rd::step(a, row[i]);
+        if constexpr (Rd::kTrackNan) any_nan |= static_cast<int32_t>(row[i] != row[i]);
+      }
+      for (int l = 0; l < kLanes; ++l) {
+        a = Rd::merge(a, part[l]);
+        any_nan |= nan[l];
+      }
+      if constexpr (Rd::kTrackNan) {
+        o[b] = any_nan ? std::numeric_limits<T>::quiet_NaN() : Rd::finish(a, r);
+      } else {
+        o[b] = Rd::finish(a, r);
+      }
     }
   }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, r)));
 }
@@ -114,18 +139,28 @@ void reduce_middle(const T* x, T* o, int64_t outer, int64_t r, int64_t inner, Th
   const int64_t chunks = (inner + kChunk - 1) / kChunk;
   parallel_for(pool, outer * chunks, [&](int64_t s, int64_t e) {
     std::vector<Acc> acc(static_cast<size_t>(std::min(inner, kChunk)));
+    std::vector<int32_t> nans(Rd::kTrackNan ? acc.size() : 0);
     for (int64_t t = s; t < e; ++t) {
       const int64_t b = t / chunks, j0 = (t % chunks) * kChunk, j1 = std::min(inner, j0 + kChunk);
       const int64_t w = j1 - j0;
       Acc* a = acc.data();
       for (int64_t j = 0; j < w; ++j) a[j] = Rd::init();
+      if constexpr (Rd::kTrackNan) std::fill(nans.begin(), nans.end(), 0);
       const T* base = x + b * r * inner + j0;
       for (int64_t k = 0; k < r; ++k) {
         const T* row = base + k * inner;
         for (int64_t j = 0; j < w; ++j) a[j] = Rd::step(a[j], row[j]);
+        if constexpr (Rd::kTrackNan) {
+          int32_t* nf = nans.data();
+          for (int64_t j = 0; j < w; ++j) nf[j] |= static_cast<int32_t>(row[j] != row[j]);
+        }
       }
       T* ob = o + b * inner + j0;
       for (int64_t j = 0; j < w; ++j) ob[j] = Rd::finish(a[j], r);
+      if constexpr (Rd::kTrackNan) {
+        for (int64_t j = 0; j < w; ++j)
+          if (nans[static_cast<size_t>(j)]) ob[j] = std::numeric_limits<T>::quiet_NaN();
+      }
     }
   }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, r * std::min(inner, kChunk))));
 }

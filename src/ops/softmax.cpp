@@ -19,8 +19,8 @@ enum class Kind { kSoftmax, kLogSoftmax, kHardmax };
 template <typename T>
 double sum_exp_shifted(const T* x, T* out, int64_t n, T mx) {
   // Lane-wise partial sums so the loop vectorises without reassociation.
-  constexpr int kLanes = 8;
-  double part[kLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+  constexpr int kLanes = 32;
+  double part[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     for (int l = 0; l < kLanes; ++l) {
