@@ -255,6 +255,78 @@ TEST(FastExp, WithinTwoUlpOfDoubleExp) {
   EXPECT_TRUE(std::isnan(ops::fast_exp(NAN)));
 }
 
+// Max ulp distance of f over [lo, hi) from the double reference.
+template <typename F, typename R>
+double max_ulp_error(F f, R ref, float lo, float hi, float* where) {
+  double worst = 0;
+  for (float x = lo; x < hi; x += std::max(1e-4f * std::fabs(x), 1e-6f)) {
+    const double r = ref(static_cast<double>(x));
+    const float rf = static_cast<float>(r);
+    if (rf == 0.0f) continue;
+    const double ulp = std::fabs(static_cast<double>(std::nextafter(rf, INFINITY)) - rf);
+    const double e = std::fabs(static_cast<double>(f(x)) - r) / ulp;
+    if (e > worst) {
+      worst = e;
+      *where = x;
+    }
+  }
+  return worst;
+}
+
+TEST(FastExp, Expm1AndTanhWithinFewUlp) {
+  float at = 0;
+  EXPECT_LE(max_ulp_error([](float x) { return ops::fast_expm1(x); }, [](double x) { return std::expm1(x); }, -20.f, 80.f,
+                          &at),
+            3.0)
+      << "expm1 worst at " << at;
+  EXPECT_LE(max_ulp_error([](float x) { return ops::fast_tanh(x); }, [](double x) { return std::tanh(x); }, -12.f, 12.f, &at),
+            4.0)
+      << "tanh worst at " << at;
+  EXPECT_EQ(ops::fast_tanh(0.0f), 0.0f);
+  EXPECT_TRUE(std::signbit(ops::fast_tanh(-0.0f)));
+  EXPECT_EQ(ops::fast_tanh(INFINITY), 1.0f);
+  EXPECT_EQ(ops::fast_tanh(-1e30f), -1.0f);
+  EXPECT_TRUE(std::isnan(ops::fast_tanh(NAN)));
+  EXPECT_EQ(ops::fast_expm1(-INFINITY), -1.0f);
+  EXPECT_TRUE(std::isnan(ops::fast_expm1(NAN)));
+}
+
+TEST(Cast, F32ToF16BufferPathMatchesScalarConversion) {
+  // The Cast kernel converts whole buffers (F16C when available); every
+  // f16 value and random f32 bit patterns must give what f32_to_f16 gives
+  // (NaN payloads aside).
+  std::vector<float> xs;
+  for (uint32_t h = 0; h < 0x10000; ++h) xs.push_back(f16_to_f32(static_cast<uint16_t>(h)));
+  std::mt19937 rng(9);
+  for (int i = 0; i < 100000; ++i) {
+    const uint32_t b = static_cast<uint32_t>(rng());
+    float f;
+    std::memcpy(&f, &b, 4);
+    if (!std::isnan(f)) xs.push_back(f);
+  }
+  Tensor x = Tensor::from_vector(DType::kF32, {static_cast<int64_t>(xs.size())}, xs);
+  Attributes a;
+  a["to"] = Attribute::of_int(10);
+  auto h = run_op("Cast", {&x}, a, 2);
+  ASSERT_TRUE(h.ok());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const uint16_t got = (*h)[0].data<uint16_t>()[i];
+    if (std::isnan(xs[i])) {  // NaN payloads may differ (F16C keeps them); NaN stays NaN
+      ASSERT_TRUE(std::isnan(f16_to_f32(got))) << i;
+      continue;
+    }
+    ASSERT_EQ(got, f32_to_f16(xs[i])) << xs[i];
+  }
+  Attributes back;
+  back["to"] = Attribute::of_int(1);
+  auto f = run_op("Cast", {&(*h)[0]}, back, 2);
+  ASSERT_TRUE(f.ok());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const float want = f16_to_f32((*h)[0].data<uint16_t>()[i]);
+    ASSERT_TRUE(std::memcmp(&want, &(*f)[0].data<float>()[i], 4) == 0) << i;
+  }
+}
+
 // --- broadcasting and threads ------------------------------------------------
 
 TEST(Broadcast, AddMatchesDirectIndexingOnRandomShapes) {
