@@ -16,6 +16,10 @@
 //   prints one JSON line: {model, threads, batch, runs, mean_ms, median_ms,
 //   min_ms, images_per_s} (images/s from the median and the first input's
 //   first dimension).
+// - --serve: after loading the model and inputs prints "ready", then reads
+//   commands from stdin, one a line: "run" runs once and prints the run's
+//   time in ms on its own line; "quit" or end of input exits. Lets a
+//   benchmark interleave ORT runs with its own, so both see the same load.
 // - --info prints the model's input and output names as JSON and exits.
 // Exit code 0 on success, 2 on bad arguments or a runtime error.
 'use strict';
@@ -116,7 +120,7 @@ function sanitize(name) {
 
 // ---- main ------------------------------------------------------------------
 function parseArgs(argv) {
-  const a = { inputs: [], threads: 1, time: 0, minTime: 0, warmup: 3, out: '', info: false, model: '' };
+  const a = { inputs: [], threads: 1, time: 0, minTime: 0, warmup: 3, out: '', info: false, serve: false, model: '' };
   for (let i = 0; i < argv.length; ++i) {
     const k = argv[i];
     const next = () => {
@@ -130,8 +134,9 @@ function parseArgs(argv) {
     else if (k === '--warmup') a.warmup = parseInt(next(), 10);
     else if (k === '--min-time') a.minTime = parseFloat(next());
     else if (k === '--info') a.info = true;
+    else if (k === '--serve') a.serve = true;
     else if (k === '--help' || k === '-h') {
-      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 22).join('\n') + '\n');
+      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//'))).join('\n') + '\n');
       process.exit(0);
     } else if (k.startsWith('--')) fail(`unknown option ${k}`);
     else if (!a.model) a.model = k;
@@ -182,6 +187,21 @@ async function main() {
       fail(`${a.model}: run failed: ${e.message}`);
     }
   };
+  if (a.serve) {
+    const readline = require('readline');
+    const rl = readline.createInterface({ input: process.stdin, terminal: false });
+    process.stdout.write('ready\n');
+    for await (const line of rl) {
+      const cmd = line.trim();
+      if (cmd === 'quit') break;
+      if (cmd !== 'run') fail(`--serve: unknown command '${cmd}'`);
+      const t0 = process.hrtime.bigint();
+      await run();
+      process.stdout.write(`${Number(process.hrtime.bigint() - t0) / 1e6}\n`);
+    }
+    rl.close();
+    return;
+  }
   if (a.time > 0) {
     for (let i = 0; i < a.warmup; ++i) await run();
     const ms = [];
