@@ -75,6 +75,44 @@ inline void simplify_strided(std::vector<int64_t>& dims, std::vector<int64_t>& s
   strides = std::move(s2);
 }
 
+// out (row-major `dims`) <- src with element strides `st`, where dim k has
+// source stride 1 and the last dim does not: tiles of [dims[k], dims.back()].
+template <typename T>
+void tiled_transpose_copy(const T* s, T* o, const std::vector<int64_t>& dims, const std::vector<int64_t>& st, size_t k,
+                          ThreadPool* pool) {
+  constexpr int64_t kTile = 32;
+  const size_t r = dims.size();
+  std::vector<int64_t> ost(r, 1);
+  for (size_t i = r - 1; i-- > 0;) ost[i] = ost[i + 1] * dims[i + 1];
+  std::vector<int64_t> od, os, ds;  // the other dims: sizes, source and destination strides
+  for (size_t i = 0; i + 1 < r; ++i)
+    if (i != k) { od.push_back(dims[i]); os.push_back(st[i]); ds.push_back(ost[i]); }
+  int64_t n_outer = 1;
+  for (int64_t d : od) n_outer *= d;
+  const int64_t A = dims[k], B = dims.back(), sB = st.back(), dA = ost[k];
+  const int64_t tiles_a = (A + kTile - 1) / kTile;
+  parallel_for(pool, n_outer * tiles_a, [&](int64_t b, int64_t e) {
+    for (int64_t job = b; job < e; ++job) {
+      int64_t rem = job / tiles_a, soff = 0, doff = 0;
+      for (size_t i = od.size(); i-- > 0;) {
+        const int64_t c = rem % od[i];
+        rem /= od[i];
+        soff += c * os[i];
+        doff += c * ds[i];
+      }
+      const int64_t a0 = (job % tiles_a) * kTile, a1 = std::min(A, a0 + kTile);
+      for (int64_t b0 = 0; b0 < B; b0 += kTile) {
+        const int64_t b1 = std::min(B, b0 + kTile);
+        for (int64_t a = a0; a < a1; ++a) {
+          T* dst = o + doff + a * dA;
+          const T* sp = s + soff + a;
+          for (int64_t bb = b0; bb < b1; ++bb) dst[bb] = sp[bb * sB];
+        }
+      }
+    }
+  }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, kTile * B)));
+}
+
 template <typename T>
 void strided_copy_typed(const Tensor& src, int64_t base, const std::vector<int64_t>& out_dims,
                         const std::vector<int64_t>& strides, Tensor& out, ThreadPool* pool) {
@@ -85,6 +123,15 @@ void strided_copy_typed(const Tensor& src, int64_t base, const std::vector<int64
   const T* s = elems<T>(src) + base;
   T* o = elems<T>(out);
   if (dims.empty()) { o[0] = s[0]; return; }
+  if (st.back() != 1 && dims.back() >= 8) {
+    // A transpose-like copy: some other output dim is contiguous in the
+    // source. Copy in square tiles so that both sides stay in cache.
+    for (size_t k = dims.size() - 1; k-- > 0;)
+      if (st[k] == 1 && dims[k] >= 8) {
+        tiled_transpose_copy(s, o, dims, st, k, pool);
+        return;
+      }
+  }
   const int64_t inner = dims.back(), istride = st.back();
   const int64_t rows = n / inner;
   const size_t r = dims.size();

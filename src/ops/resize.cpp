@@ -155,6 +155,24 @@ Taps make_taps(const Axis& a, const Options& o) {
 // One axis of a linear/cubic resize: src [outer, in, inner] -> dst [outer, out, inner].
 void resize_axis(const float* src, float* dst, int64_t outer, int64_t in, int64_t out, int64_t inner, const Taps& t,
                  float extrap, ThreadPool* pool) {
+  if (inner == 1) {  // last axis: one dot product of n taps per output element
+    const int64_t n = t.n;
+    parallel_for(pool, outer, [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) {
+        const float* s = src + o * in;
+        float* d = dst + o * out;
+        for (int64_t j = 0; j < out; ++j) {
+          if (t.extrap[static_cast<size_t>(j)]) { d[j] = extrap; continue; }
+          const int64_t* ix = t.idx.data() + j * n;
+          const float* w = t.w.data() + j * n;
+          float acc = 0.f;
+          for (int64_t q = 0; q < n; ++q) acc += w[q] * s[ix[q]];
+          d[j] = acc;
+        }
+      }
+    }, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, out)));
+    return;
+  }
   parallel_for(pool, outer * out, [&](int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k) {
       const int64_t o = k / out, j = k % out;
