@@ -196,6 +196,15 @@ def cases():
         c.append(Case(f"transpose_{np.dtype(dt).name}", "Transpose", [("x", rand(2, 3, 4, 5, dtype=dt))],
                       {"perm": [3, 0, 2, 1]}, 13))
 
+    # Large enough for the tiled copy path (both tile dims >= 8).
+    for dt in [np.float32, np.float16, np.uint8]:
+        c.append(Case(f"transpose_nhwc_{np.dtype(dt).name}", "Transpose", [("x", rand(2, 19, 33, 41, dtype=dt))],
+                      {"perm": [0, 2, 3, 1]}, 13))
+        c.append(Case(f"transpose_nchw_{np.dtype(dt).name}", "Transpose", [("x", rand(2, 33, 41, 19, dtype=dt))],
+                      {"perm": [0, 3, 1, 2]}, 13))
+    c.append(Case("transpose_3d_mixed", "Transpose", [("x", rand(9, 40, 70))], {"perm": [2, 0, 1]}, 13))
+    c.append(Case("expand_tiled", "Expand", [("x", rand(37, 1, 1)), ("z", i64(37, 9, 50))], {}, 13))
+
     # Gather family / Scatter family
     d = rand(4, 5, 3)
     c.append(Case("gather_f16_neg", "Gather", [("x", d.astype(np.float16)), ("i", i64(-1, 0, 3, -4).reshape(2, 2))],

@@ -324,3 +324,23 @@ TEST(OpsTensor, ExtremeShapeArgumentsGiveErrorsOrEmptyResults) {
   ASSERT_TRUE(up.ok());
   for (int64_t i = 0; i < 12; ++i) EXPECT_EQ((*up)[0].data<float>()[i], 0.f);
 }
+
+TEST(OpsTensor, LargeTransposeOfStringsAndBoolFollowsIndexFormula) {
+  // Big enough for the tiled copy (both tile dims >= 8, not multiples of 32).
+  const int64_t A = 37, B = 45, C = 3;
+  Tensor x = strings({A, C, B});
+  auto r = run_node("Transpose", {{"x", x}}, {{"perm", Attribute::of_ints({1, 2, 0})}});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  const auto& y = *(*r)[0].strings();
+  ASSERT_EQ((*r)[0].dims(), (std::vector<int64_t>{C, B, A}));
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t a = 0; a < A; ++a)
+        ASSERT_EQ(y[static_cast<size_t>((c * B + b) * A + a)], (*x.strings())[static_cast<size_t>((a * C + c) * B + b)]);
+  Tensor m(DType::kBool, {A, B});
+  for (int64_t i = 0; i < A * B; ++i) m.data<uint8_t>()[i] = (i * 7 % 5) == 0;
+  auto t = run_node("Transpose", {{"m", m}});
+  ASSERT_TRUE(t.ok());
+  for (int64_t a = 0; a < A; ++a)
+    for (int64_t b = 0; b < B; ++b) ASSERT_EQ((*t)[0].data<uint8_t>()[b * A + a], m.data<uint8_t>()[a * B + b]);
+}
