@@ -170,6 +170,11 @@ def cases():
         g.tensors[4].update(type=G.STRING, shape=[2], buffer=m.buffer(raw))
     variant("string_offsets", string_offsets, [r"tensor 4 'c'", r"string buffer"])
 
+    def newline_in_name(m, g):
+        g.tensors[1]["name"] = "w\nsecond line\x01"
+        g.tensors[1]["buffer"] = 300
+    variant("newline_in_tensor_name", newline_in_name, [r"tensor 1 'w\\nsecond line\\x01'", r"buffer 300"])
+
     def custom_without_code(m, g):
         g.ops[1]["opcode"] = m.opcode(G.OP["CUSTOM"], 1, None)
     variant("custom_without_code", custom_without_code, [r"operator 1", r"custom_code"])
@@ -188,7 +193,8 @@ def cases():
 def check(convfix, path, patterns, name, verbose):
     t0 = time.time()
     try:
-        r = subprocess.run([convfix, "inspect", path], capture_output=True, text=True, timeout=TIMEOUT_S)
+        r = subprocess.run([convfix, "inspect", path], capture_output=True, text=True, errors="replace",
+                           timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return f"timed out after {TIMEOUT_S} s"
     dt = time.time() - t0

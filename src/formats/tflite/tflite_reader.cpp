@@ -21,7 +21,25 @@ using namespace tflitefmt;
 
 constexpr int64_t kMaxSynthesizedBytes = int64_t{1} << 30;  // zero-filled variables, densified tensors
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+// Names from the file in messages, with control bytes escaped (\n, \xNN)
+// so an error stays on one line.
+std::string printable(const std::string& s) {
+  std::string r;
+  static const char* hex = "0123456789abcdef";
+  for (unsigned char c : s) {
+    if (c == '\n') {
+      r += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      r += "\\x";
+      r += hex[c >> 4];
+      r += hex[c & 15];
+    } else {
+      r += static_cast<char>(c);
+    }
+  }
+  return r;
+}
+std::string quote(const std::string& s) { return "'" + printable(s) + "'"; }
 
 // Product of dims with overflow and sign checks; -1 when impossible.
 int64_t checked_numel(const std::vector<int64_t>& dims) {
@@ -285,7 +303,7 @@ Expected<Reader::SubgraphResult> Reader::subgraph(uint32_t k) {
       return err_model(ow, "operator code index " + std::to_string(op->opcode_index()) + " out of range (the model has " + std::to_string(codes_.size()) + " operator codes)");
     const uint32_t oc = op->opcode_index();
     const bool custom = codes_[oc] == kCustomCode;
-    op_label[j] = ow + " (" + (custom ? (custom_[oc].empty() ? "CUSTOM" : custom_[oc]) : builtin_op_name(codes_[oc])) + ")";
+    op_label[j] = ow + " (" + (custom ? (custom_[oc].empty() ? "CUSTOM" : printable(custom_[oc])) : builtin_op_name(codes_[oc])) + ")";
     if (op->inputs())
       for (uint32_t i = 0; i < op->inputs()->size(); ++i) {
         const int32_t t = op->inputs()->Get(i);
@@ -565,6 +583,7 @@ Expected<Graph> Reader::run() {
     for (uint32_t i = 0; i < m_->operator_codes()->size(); ++i) {
       const tflite::OperatorCode* c = m_->operator_codes()->Get(i);
       const int32_t code = std::max<int32_t>(c->deprecated_builtin_code(), static_cast<int32_t>(c->builtin_code()));
+      if (code < 0) return invalid_model(file_ + ": operator code " + std::to_string(i) + ": builtin code " + std::to_string(code) + " is negative");
       codes_.push_back(code);
       custom_.push_back(c->custom_code() ? c->custom_code()->str() : "");
       versions_.push_back(c->version());

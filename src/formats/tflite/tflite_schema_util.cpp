@@ -32,6 +32,14 @@ std::string normalized(const std::string& s) {
   return r;
 }
 
+// Linear search by name (LookupByKey's inlined strcmp trips GCC 12's
+// -Wstringop-overread false positive under ASan builds).
+const reflection::Enum* find_enum(const reflection::Schema* s, const std::string& name) {
+  for (const auto* e : *s->enums())
+    if (e->name()->str() == name) return e;
+  return nullptr;
+}
+
 const SchemaTables& tables() {
   static const SchemaTables t = [] {
     SchemaTables r;
@@ -39,8 +47,7 @@ const SchemaTables& tables() {
     // The schema is compiled into the program; a failure here is a build bug.
     if (!reflection::VerifySchemaBuffer(v)) return r;
     r.schema = reflection::GetSchema(tflite::ModelBinarySchema::data());
-    const auto* enums = r.schema->enums();
-    if (const auto* ops = enums->LookupByKey("tflite.BuiltinOperator")) {
+    if (const auto* ops = find_enum(r.schema, "tflite.BuiltinOperator")) {
       for (const auto* ev : *ops->values()) {
         r.op_name[static_cast<int32_t>(ev->value())] = ev->name()->str();
         r.op_code[ev->name()->str()] = static_cast<int32_t>(ev->value());
@@ -48,7 +55,7 @@ const SchemaTables& tables() {
     }
     const char* unions[2] = {"tflite.BuiltinOptions", "tflite.BuiltinOptions2"};
     for (int w = 1; w <= 2; ++w) {
-      const auto* u = enums->LookupByKey(unions[w - 1]);
+      const auto* u = find_enum(r.schema, unions[w - 1]);
       if (!u) continue;
       for (const auto* ev : *u->values()) {
         if (ev->value() == 0) continue;  // NONE
@@ -176,7 +183,7 @@ std::optional<int32_t> builtin_op_code(const std::string& name) {
   const auto& t = tables();
   auto it = t.op_code.find(name);
   if (it != t.op_code.end()) return it->second;
-  if (name.rfind("BUILTIN_", 0) == 0 && name.size() > 8 && name.size() < 18) {
+  if (name.rfind("BUILTIN_", 0) == 0 && name.size() > 8 && name.size() <= 18) {
     int64_t v = 0;
     for (size_t i = 8; i < name.size(); ++i) {
       if (!std::isdigit(static_cast<unsigned char>(name[i]))) return std::nullopt;
