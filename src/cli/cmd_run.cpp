@@ -461,8 +461,16 @@ void add_run(CLI::App& app, int* exit_code) {
       return;
     }
     if (a->inputs.empty()) {
-      *exit_code = report_error(invalid_argument("run: give --input FILE ... or --images DIR_OR_FILE ..."));
-      return;
+      // A model without runtime inputs (only constants) runs as it is.
+      auto g = load_model(a->model);
+      if (!g.ok()) {
+        *exit_code = report_error(g.status());
+        return;
+      }
+      if (!g->inputs.empty()) {
+        *exit_code = report_error(invalid_argument("run: give --input FILE ... or --images DIR_OR_FILE ..."));
+        return;
+      }
     }
     *exit_code = run_tensors(*a);
   });
