@@ -278,6 +278,44 @@ int main(int argc, char** argv) {
   const fs::path tmpdir = fs::temp_directory_path() / ("convfix_bench." + std::to_string(getpid()));
   fs::create_directories(tmpdir);
 
+  // Peak memory first, while this process is small: a child's ru_maxrss
+  // starts from the high-water mark of the process image it was forked
+  // from (Linux keeps it across exec), so forking from a process that holds
+  // models would report this process's size instead of the child's.
+  std::ostringstream mem;
+  nlohmann::json jmem = nullptr;
+  if (!o.memory.empty()) {
+    const auto parts = split(o.memory, ':');
+    if (parts.size() != 2) die("--memory expects MODEL:BATCH");
+    const std::string m = parts[0];
+    const int b = std::stoi(parts[1]);
+    const fs::path dir = fs::path(o.models_dir) / m;
+    auto all = convfix::read_npy((dir / "input.npy").string());
+    if (!all.ok()) die(all.status().message());
+    const std::string xfile = (tmpdir / ("mem_" + m + ".npy")).string();
+    if (auto st = convfix::write_npy(make_batch(all.value(), b), xfile); !st.ok()) die(st.message());
+    const std::string model = (dir / "model.onnx").string();
+    struct rusage self {};
+    getrusage(RUSAGE_SELF, &self);
+    auto cf = run_child({CONVFIX_BIN, "run", model, "--input", xfile, "--threads", "1"});
+    mem << "\npeak memory (max RSS), " << m << " batch " << b << ", 1 thread (floor: this process's "
+        << self.ru_maxrss / 1024 << " MiB at fork):\n";
+    mem << "  convfix run:  "
+        << (cf.exit_code == 0 ? std::to_string(cf.maxrss_kb / 1024) + " MiB"
+                              : "failed (exit " + std::to_string(cf.exit_code) + ")")
+        << "\n";
+    jmem = {{"model", m}, {"batch", b}, {"convfix_maxrss_kb", cf.maxrss_kb}, {"convfix_exit", cf.exit_code}};
+    if (have_ort) {
+      auto r = run_child({"node", ort_script, model, "--input", xfile, "--threads", "1"});
+      mem << "  ONNX Runtime (node ort_run.js): "
+          << (r.exit_code == 0 ? std::to_string(r.maxrss_kb / 1024) + " MiB"
+                               : "failed (exit " + std::to_string(r.exit_code) + ")")
+          << "\n";
+      jmem["ort_maxrss_kb"] = r.maxrss_kb;
+    }
+  }
+  const std::string mem_report = mem.str();
+
   std::vector<Row> rows;
   nlohmann::json jprof = nlohmann::json::object();
   for (const auto& m : o.models) {
@@ -405,33 +443,7 @@ int main(int argc, char** argv) {
   for (const auto& r : rows)
     if (!r.error.empty()) std::cout << "error " << r.model << " batch " << r.batch << ": " << r.error << "\n";
 
-  nlohmann::json jmem = nullptr;
-  if (!o.memory.empty()) {
-    const auto parts = split(o.memory, ':');
-    if (parts.size() != 2) die("--memory expects MODEL:BATCH");
-    const std::string m = parts[0];
-    const int b = std::stoi(parts[1]);
-    const fs::path dir = fs::path(o.models_dir) / m;
-    auto all = convfix::read_npy((dir / "input.npy").string());
-    if (!all.ok()) die(all.status().message());
-    const std::string xfile = (tmpdir / ("mem_" + m + ".npy")).string();
-    if (auto st = convfix::write_npy(make_batch(all.value(), b), xfile); !st.ok()) die(st.message());
-    const std::string model = (dir / "model.onnx").string();
-    auto cf = run_child({CONVFIX_BIN, "run", model, "--input", xfile, "--threads", "1"});
-    std::cout << "\npeak memory (max RSS), " << m << " batch " << b << ", 1 thread:\n";
-    std::cout << "  convfix run:  " << (cf.exit_code == 0 ? std::to_string(cf.maxrss_kb / 1024) + " MiB"
-                                                           : "failed (exit " + std::to_string(cf.exit_code) + ")")
-              << "\n";
-    jmem = {{"model", m}, {"batch", b}, {"convfix_maxrss_kb", cf.maxrss_kb}, {"convfix_exit", cf.exit_code}};
-    if (have_ort) {
-      auto r = run_child({"node", ort_script, model, "--input", xfile, "--threads", "1"});
-      std::cout << "  ONNX Runtime (node ort_run.js): "
-                << (r.exit_code == 0 ? std::to_string(r.maxrss_kb / 1024) + " MiB"
-                                     : "failed (exit " + std::to_string(r.exit_code) + ")")
-                << "\n";
-      jmem["ort_maxrss_kb"] = r.maxrss_kb;
-    }
-  }
+  std::cout << mem_report;
   if (!o.json_out.empty()) {
     std::ofstream f(o.json_out);
     f << nlohmann::json{{"rows", jrows}, {"memory", jmem}, {"profile", jprof}}.dump(1) << "\n";
