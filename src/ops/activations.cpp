@@ -138,7 +138,7 @@ Status prelu(KernelContext& ctx) {
   std::vector<int64_t> sd = s.dims();
   ops::BroadcastPlan p;
   bool ok = ops::make_broadcast_plan({&x.dims(), &sd}, &p) && p.out_dims == x.dims();
-  if (!ok && s.rank() == 1 && x.rank() >= 2 && s.dim(0) == x.dim(1)) {
+  if (!ok && ctx.opset() < 7 && s.rank() == 1 && x.rank() >= 2 && s.dim(0) == x.dim(1)) {
     sd.assign(static_cast<size_t>(x.rank() - 1), 1);
     sd[0] = s.dim(0);
     ok = ops::make_broadcast_plan({&x.dims(), &sd}, &p) && p.out_dims == x.dims();

@@ -175,7 +175,7 @@ std::string number_to_string(V v) {
 
 Status cast_to(KernelContext& ctx, const Tensor& x, DType to) {
   if (x.dtype() == to) {
-    ctx.set_output(0, x);
+    ctx.set_output(0, x.clone());  // kernels hand out fresh buffers
     return Status::OK();
   }
   Tensor out(to, x.dims());
