@@ -11,8 +11,10 @@
 //   std::function per element) over all output elements, in parallel for
 //   large tensors.
 // - legacy_broadcast_dims: the opset < 7 "broadcast=1, axis" rule.
-// - fast_exp: a vectorisable exp for f32 (about 1 ulp), used by activations
-//   and softmax.
+// - fast_exp / fast_expm1 / fast_tanh: vectorisable f32 versions (1-3 ulp,
+//   checked against libm in tests/unit/ops_elementwise_test.cpp); the f64
+//   overloads call libm.
+// - float_unary / numeric_unary: a whole unary kernel from a functor.
 #pragma once
 
 #include <algorithm>
