@@ -6,7 +6,8 @@ Subcommands (each prints one line per case and ends with
 failure, 77 when every case was skipped, e.g. /work/shared or Node absent):
 
   torchvision  convfix vs ONNX Runtime vs PyTorch on the models made by
-               tools/gen_torchvision.py (batch 1 and the full photo batch);
+               tools/gen_torchvision.py (batch 1 and the full photo batch, the
+               latter also with convfix --threads 2);
                the PyTorch reference is the model run in float64
                (logits64.npy), so each float32 runtime's own error is seen.
   shared       convfix vs ONNX Runtime on every .onnx in ../shared/models/onnx
@@ -230,6 +231,15 @@ def cmd_torchvision(args):
             if ort is not None:
                 m, s = compare_all(ort, got)
                 t.add("fail" if m else "pass", f"{case} convfix vs ONNX Runtime", m or s)
+            if batch > 1 and args.parallel_threads > 1 and args.parallel_threads != args.threads:
+                # Multi-threaded kernels must give the same answer (races, split reductions).
+                try:
+                    got_mt = run_convfix(args.convfix, model, feeds, outs, args.parallel_threads)
+                    m, s = compare_all(ref_torch, got_mt)
+                    t.add("fail" if m else "pass",
+                          f"{case} convfix --threads {args.parallel_threads} vs PyTorch-f64", m or s)
+                except RunError as e:
+                    t.add("fail", f"{case} convfix --threads {args.parallel_threads}", str(e))
     return t.finish()
 
 
@@ -404,6 +414,8 @@ def main():
     p.add_argument("--models-dir", required=True)
     p.add_argument("--models", default="", help="comma-separated subset (default: all generated)")
     p.add_argument("--threads", type=int, default=int(os.environ.get("CONVFIX_TEST_THREADS", "1")))
+    p.add_argument("--parallel-threads", type=int, default=2,
+                   help="also run the full batch with this many threads (0: no)")
     p = sub.add_parser("shared")
     p.add_argument("--convfix", required=True)
     p.add_argument("--shared-dir", default="", help="default: <repo>/../shared/models/onnx")
