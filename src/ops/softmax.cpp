@@ -16,53 +16,64 @@ namespace {
 
 enum class Kind { kSoftmax, kLogSoftmax, kHardmax };
 
+// Lane-wise partial results (32 lanes: enough that GCC vectorises the loops
+// instead of unrolling them into scalar code), merged at the end.
+constexpr int kLanes = 32;
+
 template <typename T>
-double sum_exp_shifted(const T* x, T* out, int64_t n, T mx) {
-  // Lane-wise partial sums so the loop vectorises without reassociation.
-  constexpr int kLanes = 32;
+T row_max(const T* x, int64_t n) {
+  T part[kLanes];
+  for (int l = 0; l < kLanes; ++l) part[l] = -std::numeric_limits<T>::infinity();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) part[l] = part[l] < x[i + l] ? x[i + l] : part[l];
+  T m = -std::numeric_limits<T>::infinity();
+  for (; i < n; ++i) m = m < x[i] ? x[i] : m;
+  for (int l = 0; l < kLanes; ++l) m = m < part[l] ? part[l] : m;
+  return m;
+}
+
+// out = exp(x - mx); returns the sum of out, accumulated in double.
+template <typename T>
+double exp_shifted_sum(const T* __restrict x, T* __restrict out, int64_t n, T mx) {
+  for (int64_t i = 0; i < n; ++i) out[i] = ops::fast_exp(static_cast<T>(x[i] - mx));
   double part[kLanes] = {};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) {
-      const T e = ops::fast_exp(static_cast<T>(x[i + l] - mx));
-      out[i + l] = e;
-      part[l] += static_cast<double>(e);
-    }
-  }
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) part[l] += static_cast<double>(out[i + l]);
   double s = 0;
-  for (; i < n; ++i) {
-    const T e = ops::fast_exp(static_cast<T>(x[i] - mx));
-    out[i] = e;
-    s += static_cast<double>(e);
-  }
+  for (; i < n; ++i) s += static_cast<double>(out[i]);
   for (int l = 0; l < kLanes; ++l) s += part[l];
   return s;
 }
 
-// One contiguous row of n elements.
+// One contiguous row of n elements. NaN never wins the max; it still reaches
+// the sum and makes the whole row NaN, as in the other runtimes.
 template <typename T>
-void row_kernel(Kind kind, const T* x, T* o, int64_t n) {
-  // NaN never wins the comparison; it still reaches the sum below and makes
-  // the whole row NaN, as in the other runtimes.
-  T mx = -std::numeric_limits<T>::infinity();
-  int64_t arg = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    if (x[i] > mx) { mx = x[i]; arg = i; }
-  }
+void row_kernel(Kind kind, const T* __restrict x, T* __restrict o, int64_t n) {
   if (kind == Kind::kHardmax) {
+    // First maximum; NaN never wins.
+    T mx = -std::numeric_limits<T>::infinity();
+    int64_t arg = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (x[i] > mx) {
+        mx = x[i];
+        arg = i;
+      }
+    }
     for (int64_t i = 0; i < n; ++i) o[i] = T(0);
     if (n) o[arg] = T(1);
     return;
   }
+  T mx = row_max(x, n);
   if (mx == -std::numeric_limits<T>::infinity()) mx = T(0);  // all -inf: avoid inf - inf
+  const double s = exp_shifted_sum(x, o, n, mx);
   if (kind == Kind::kSoftmax) {
-    const double s = sum_exp_shifted(x, o, n, mx);
     const T inv = static_cast<T>(1.0 / s);
     for (int64_t i = 0; i < n; ++i) o[i] *= inv;
   } else {
     // (x - max) - log(sum): subtracting max first keeps the result exact
     // for large inputs (x - (max + log(sum)) would round max + log(sum)).
-    const double s = sum_exp_shifted(x, o, n, mx);
     const T logs = static_cast<T>(std::log(s));
     for (int64_t i = 0; i < n; ++i) o[i] = (x[i] - mx) - logs;
   }
