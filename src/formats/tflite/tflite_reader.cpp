@@ -482,7 +482,12 @@ Expected<Reader::SubgraphResult> Reader::subgraph(uint32_t k) {
       if (!kind) return err_model(op_label[j], "builtin options type " + std::to_string(type) + " is not known to this schema");
       read_options(*kind, static_cast<const flatbuffers::Table*>(table), n.attrs);
       const OptionsKind standard = standard_options_for_op(n.op_type);
-      if (kind->name != standard.name && (kind->has_fields() || standard.has_fields()))
+      // Record an unusual table, unless the difference cannot matter: no
+      // table where the usual one has only vectors/strings (absent either
+      // way), or a field-less table where none is usual.
+      const bool same_meaning = (kind->which == 0 && !standard.has_scalar_fields()) ||
+                                (standard.which == 0 && !kind->has_fields());
+      if (kind->name != standard.name && !same_meaning)
         n.attrs["builtin_options_type"] = Attribute::of_string(kind->name);
       for (const auto& [key, a] : n.attrs) {
         if (!is_subgraph_field(key)) continue;

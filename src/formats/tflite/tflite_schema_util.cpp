@@ -172,6 +172,13 @@ bool OptionsKind::has_fields() const {
   return false;
 }
 
+bool OptionsKind::has_scalar_fields() const {
+  if (!obj) return false;
+  for (const auto* f : *obj->fields())
+    if (!f->deprecated() && is_scalar(f->type()->base_type())) return true;
+  return false;
+}
+
 std::string builtin_op_name(int32_t code) {
   const auto& t = tables();
   auto it = t.op_name.find(code);

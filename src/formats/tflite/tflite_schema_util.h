@@ -33,6 +33,7 @@ struct OptionsKind {
   const reflection::Object* obj = nullptr;
   std::string name;                     // "Conv2DOptions"; "NONE" when which == 0
   bool has_fields() const;              // the table has non-deprecated fields
+  bool has_scalar_fields() const;       // ... of which some are scalars (they have defaults)
 };
 // nullopt when the file's type code is not a member of the union.
 std::optional<OptionsKind> options_kind_by_code(int which, uint8_t type);
