@@ -85,6 +85,9 @@ class Tensor {
   Tensor() = default;
   // Allocates a zero-filled tensor.
   Tensor(DType dtype, std::vector<int64_t> dims);
+  // Allocates without filling: the contents are unspecified until written.
+  // For kernels that write every element of their output.
+  static Tensor uninitialized(DType dtype, std::vector<int64_t> dims);
 
   // Builds a tensor from host values (copies them). sizeof(T) must equal
   // dtype_size(dtype) (float for f32, int64_t for i64, uint16_t for f16...);
@@ -144,6 +147,10 @@ class Tensor {
   std::shared_ptr<std::vector<std::string>> strings_;
   std::optional<QuantParams> quant_;
 };
+
+// Buffers of 64 KiB and more are kept for reuse when freed (up to 512 MiB
+// in all, process-wide); this returns them to the system.
+void trim_buffer_cache();
 
 template <typename T>
 Tensor Tensor::from_vector(DType dtype, std::vector<int64_t> dims, const std::vector<T>& values) {

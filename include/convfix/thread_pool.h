@@ -6,6 +6,8 @@
 // parallel_for body run serially (no nested parallelism, no deadlock).
 // Results never depend on the number of threads as long as fn writes
 // disjoint outputs per index.
+// Built with OpenMP (the default), the threads are the OpenMP team that
+// oneDNN uses as well; otherwise the pool owns threads-1 worker threads.
 #pragma once
 
 #include <condition_variable>

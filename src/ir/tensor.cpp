@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <limits>
 #include <sstream>
 
@@ -152,22 +155,91 @@ int64_t num_elements(const std::vector<int64_t>& dims) {
 }
 
 namespace {
-std::shared_ptr<uint8_t> alloc_buffer(size_t bytes) {
-  const size_t rounded = ((bytes == 0 ? 1 : bytes) + 63) / 64 * 64;
-  auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, rounded));
-  if (!p) throw std::bad_alloc();
-  std::memset(p, 0, rounded);
-  return std::shared_ptr<uint8_t>(p, [](uint8_t* q) { std::free(q); });
+// Buffers of at least kCacheMin bytes are not returned to the system when
+// their last tensor goes away but kept for the next allocation of about the
+// same size: an executor allocates the same activation sizes on every run,
+// and fresh pages from the kernel (page faults, zeroing) cost more than the
+// kernels that fill them. At most kCacheLimit bytes are kept.
+constexpr size_t kCacheMin = size_t{64} << 10;
+constexpr size_t kCacheLimit = size_t{512} << 20;
+
+struct BufferCache {
+  std::mutex mu;
+  std::multimap<size_t, uint8_t*> free;  // capacity -> buffer
+  size_t bytes = 0;
+
+  uint8_t* take(size_t capacity) {
+    std::lock_guard<std::mutex> lk(mu);
+    auto it = free.lower_bound(capacity);
+    if (it == free.end() || it->first != capacity) return nullptr;
+    uint8_t* p = it->second;
+    bytes -= it->first;
+    free.erase(it);
+    return p;
+  }
+  void give(uint8_t* p, size_t capacity) {
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      if (bytes + capacity <= kCacheLimit) {
+        free.emplace(capacity, p);
+        bytes += capacity;
+        return;
+      }
+    }
+    std::free(p);
+  }
+  void trim() {
+    std::lock_guard<std::mutex> lk(mu);
+    for (auto& [c, p] : free) std::free(p);
+    free.clear();
+    bytes = 0;
+  }
+};
+
+// Never destroyed: tensors in static objects may be freed after main().
+BufferCache& buffer_cache() {
+  static BufferCache* c = new BufferCache();
+  return *c;
+}
+
+std::shared_ptr<uint8_t> alloc_buffer(size_t bytes, bool zero) {
+  size_t rounded = ((bytes == 0 ? 1 : bytes) + 63) / 64 * 64;
+  if (rounded < kCacheMin) {
+    auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, rounded));
+    if (!p) throw std::bad_alloc();
+    if (zero) std::memset(p, 0, rounded);
+    return std::shared_ptr<uint8_t>(p, [](uint8_t* q) { std::free(q); });
+  }
+  // Large: whole 4 KiB pages, so buffers of nearly equal sizes share a class.
+  rounded = (rounded + 4095) / 4096 * 4096;
+  uint8_t* p = buffer_cache().take(rounded);
+  if (!p) {
+    p = static_cast<uint8_t*>(std::aligned_alloc(64, rounded));
+    if (!p) throw std::bad_alloc();
+  }
+  if (zero) std::memset(p, 0, rounded);
+  return std::shared_ptr<uint8_t>(p, [rounded](uint8_t* q) { buffer_cache().give(q, rounded); });
 }
 }  // namespace
+
+void trim_buffer_cache() { buffer_cache().trim(); }
 
 Tensor::Tensor(DType dtype, std::vector<int64_t> dims) : dtype_(dtype), dims_(std::move(dims)) {
   if (dtype_ == DType::kString) {
     strings_ = std::make_shared<std::vector<std::string>>(static_cast<size_t>(numel()));
-    buf_ = alloc_buffer(0);
+    buf_ = alloc_buffer(0, true);
   } else {
-    buf_ = alloc_buffer(nbytes());
+    buf_ = alloc_buffer(nbytes(), true);
   }
+}
+
+Tensor Tensor::uninitialized(DType dtype, std::vector<int64_t> dims) {
+  if (dtype == DType::kString) return Tensor(dtype, std::move(dims));
+  Tensor t;
+  t.dtype_ = dtype;
+  t.dims_ = std::move(dims);
+  t.buf_ = alloc_buffer(t.nbytes(), false);
+  return t;
 }
 
 Tensor Tensor::scalar_f32(float v) {

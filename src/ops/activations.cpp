@@ -96,7 +96,7 @@ Status gelu(KernelContext& ctx) {
   if (approx == "none") {
     return ops::float_unary(ctx, [](auto v) {
       using T = decltype(v);
-      return T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(0.70710678118654752440)));
+      return T(0.5) * v * (T(1) + ops::fast_erf(v * static_cast<T>(0.70710678118654752440)));
     });
   }
   if (approx == "tanh") {

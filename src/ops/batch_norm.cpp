@@ -103,7 +103,7 @@ Status batch_norm_typed(KernelContext& ctx) {
     a[u] = static_cast<double>(scale[i]) / std::sqrt(var[u] + eps);
     b[u] = static_cast<double>(bias[i]) - mean[u] * a[u];
   }
-  Tensor Y(X.dtype(), X.dims());
+  Tensor Y = Tensor::uninitialized(X.dtype(), X.dims());
   apply_affine<T>(ctx.pool(), x, Y.data<T>(), n, c, inner, a, b, pcount != c);
   ctx.set_output(0, std::move(Y));
   return Status::OK();

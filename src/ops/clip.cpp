@@ -12,7 +12,7 @@ namespace {
 Status clip(KernelContext& ctx) {
   CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
   const Tensor& x = *ctx.input(0);
-  Tensor out(x.dtype(), x.dims());
+  Tensor out = Tensor::uninitialized(x.dtype(), x.dims());
   Status bad = Status::OK();
   CONVFIX_RETURN_IF_ERROR(ops::dispatch_numeric(x.dtype(), [&]<typename T>() {
     T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();

@@ -27,7 +27,7 @@ Status concat(KernelContext& ctx) {
                        ") on axis " + std::to_string(axis));
     od[static_cast<size_t>(axis)] += t.dim(axis);
   }
-  Tensor out(first.dtype(), od);
+  Tensor out = Tensor::uninitialized(first.dtype(), od);
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= od[static_cast<size_t>(d)];
   for (int64_t d = axis + 1; d < r; ++d) inner *= od[static_cast<size_t>(d)];

@@ -165,7 +165,7 @@ void strided_copy_typed(const Tensor& src, int64_t base, const std::vector<int64
 
 inline Status strided_copy(const KernelContext& ctx, const Tensor& src, int64_t base,
                            const std::vector<int64_t>& out_dims, const std::vector<int64_t>& strides, Tensor* out) {
-  Tensor t(src.dtype(), out_dims);
+  Tensor t = Tensor::uninitialized(src.dtype(), out_dims);
   CONVFIX_RETURN_IF_ERROR(dispatch_elements(src.dtype(), [&]<typename T>() {
     strided_copy_typed<T>(src, base, out_dims, strides, t, ctx.pool());
   }, ctx));

@@ -47,6 +47,23 @@ dnnl::engine& dnnl_engine() {
   return eng;
 }
 
+void* dnnl_scratch(int slot, size_t bytes) {
+  struct Buffer {
+    void* p = nullptr;
+    size_t size = 0;
+    ~Buffer() { std::free(p); }
+  };
+  thread_local Buffer buffers[4];
+  Buffer& b = buffers[slot & 3];
+  if (b.size < bytes) {
+    std::free(b.p);
+    b.size = (bytes + 63) / 64 * 64;
+    b.p = std::aligned_alloc(64, b.size);
+    if (!b.p) b.size = 0;
+  }
+  return b.p;
+}
+
 void dnnl_set_threads(int n) {
   // libdnnl links libgomp, so the OpenMP runtime is loaded with it; look the
   // setter up at run time rather than requiring -fopenmp for convfix itself.

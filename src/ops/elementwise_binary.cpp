@@ -180,7 +180,7 @@ Status binary(KernelContext& ctx, BinOp op, const Tensor& a, const Tensor& b, Te
   if (!ops::make_broadcast_plan({&a.dims(), &bd}, &p))
     return ctx.error("cannot broadcast input 0 of shape " + dims_to_string(a.dims()) + " with input 1 of shape " +
                      dims_to_string(b.dims()));
-  Tensor out(a.dtype(), p.out_dims);
+  Tensor out = Tensor::uninitialized(a.dtype(), p.out_dims);
   if (op == BinOp::kPow) {
     CONVFIX_RETURN_IF_ERROR(run_pow(ctx, p, a, b, out));
     *result = std::move(out);

@@ -47,6 +47,10 @@ struct TensorKey {
 
 #ifdef CONVFIX_HAVE_DNNL
 dnnl::engine& dnnl_engine();
+// A 64-byte aligned buffer of at least `bytes`, one per slot and thread,
+// reused by every call (for reordered activations); valid until the next
+// call with the same slot on this thread.
+void* dnnl_scratch(int slot, size_t bytes);
 void dnnl_set_threads(int n);
 // Row-major C = alpha * op(A) * op(B) + beta * C with oneDNN's sgemm.
 // Returns false when oneDNN reports an error (the caller falls back).

@@ -171,6 +171,101 @@ void sum_pool(ThreadPool* pool, const PoolProblem& p, const T* x, T* y, PoolKind
   });
 }
 
+// Fast 2-D path (f32, dilation 1, no Indices output), same results as the
+// kernels above up to the summation order of averages: per output row, the
+// taps' input rows are first combined element by element into a padded row
+// (contiguous, vectorised), then each output takes max/sum over its kw
+// neighbours in that row. Padding cells hold -inf (max) or 0 (sum), so they
+// never win a max and add nothing to a sum; the average divisor is the
+// product of the per-axis counts, as in sum_pool.
+bool fast_pool_applies(const PoolProblem& p, PoolKind kind) {
+  return kind != PoolKind::kLp && p.in[0] == 1 && p.k[0] == 1 && p.out[0] == 1 && p.dil[1] == 1 && p.dil[2] == 1;
+}
+
+void pool2d_fast(ThreadPool* pool, const PoolProblem& p, const float* x, float* y, bool is_max, bool count_include_pad) {
+  const int64_t H = p.in[1], W = p.in[2], OH = p.out[1], OW = p.out[2], KW = p.k[2];
+  const int64_t SW = p.stride[2], PW = p.pad[2];
+  // Row cells cover input columns -PW .. (OW-1)*SW - PW + KW - 1.
+  const int64_t row_len = std::max<int64_t>((OW - 1) * SW + KW, PW + W);
+  const float fill = is_max ? -std::numeric_limits<float>::infinity() : 0.0f;
+  std::vector<float> cnt_w(static_cast<size_t>(OW)), cnt_h(static_cast<size_t>(OH));
+  if (!is_max) {
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      int64_t lo, hi;
+      taps(p, 2, ow, &lo, &hi);
+      const int64_t c = count_include_pad ? padded_extent(p, 2, ow) : hi - lo;
+      cnt_w[static_cast<size_t>(ow)] = static_cast<float>(c);
+    }
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      int64_t lo, hi;
+      taps(p, 1, oh, &lo, &hi);
+      const int64_t c = count_include_pad ? padded_extent(p, 1, oh) : hi - lo;
+      cnt_h[static_cast<size_t>(oh)] = static_cast<float>(c);
+    }
+  }
+  parallel_for(pool, p.planes, [&](int64_t s, int64_t e) {
+    std::vector<float> row_buf(static_cast<size_t>(row_len) + 16);
+    float* row = row_buf.data();
+    for (int64_t pl = s; pl < e; ++pl) {
+      const float* in = x + pl * H * W;
+      float* out = y + pl * OH * OW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        int64_t h0, h1;
+        taps(p, 1, oh, &h0, &h1);
+        for (int64_t i = 0; i < row_len; ++i) row[i] = fill;
+        float* mid = row + PW;  // mid[iw] for input column iw
+        const int64_t ih0 = oh * p.stride[1] - p.pad[1];
+        if (h1 > h0) {
+          const float* r0 = in + (ih0 + h0) * W;
+          for (int64_t iw = 0; iw < W; ++iw) mid[iw] = r0[iw];
+          for (int64_t kh = h0 + 1; kh < h1; ++kh) {
+            const float* r = in + (ih0 + kh) * W;
+            if (is_max)
+              for (int64_t iw = 0; iw < W; ++iw) mid[iw] = std::max(mid[iw], r[iw]);
+            else
+              for (int64_t iw = 0; iw < W; ++iw) mid[iw] += r[iw];
+          }
+        }
+        float* o = out + oh * OW;
+        if (is_max) {
+          if (SW == 1) {
+            for (int64_t ow = 0; ow < OW; ++ow) o[ow] = row[ow];
+            for (int64_t kw = 1; kw < KW; ++kw)
+              for (int64_t ow = 0; ow < OW; ++ow) o[ow] = std::max(o[ow], row[ow + kw]);
+          } else {
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              const float* c = row + ow * SW;
+              float m = c[0];
+              for (int64_t kw = 1; kw < KW; ++kw) m = std::max(m, c[kw]);
+              o[ow] = m;
+            }
+          }
+        } else {
+          if (SW == 1) {
+            for (int64_t ow = 0; ow < OW; ++ow) o[ow] = row[ow];
+            for (int64_t kw = 1; kw < KW; ++kw)
+              for (int64_t ow = 0; ow < OW; ++ow) o[ow] += row[ow + kw];
+          } else {
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              const float* c = row + ow * SW;
+              float m = c[0];
+              for (int64_t kw = 1; kw < KW; ++kw) m += c[kw];
+              o[ow] = m;
+            }
+          }
+          const float ch = cnt_h[static_cast<size_t>(oh)];
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            const float cnt = ch * cnt_w[static_cast<size_t>(ow)];
+            o[ow] = cnt > 0 ? o[ow] / cnt : 0.0f;
+          }
+        }
+        if (is_max && h1 <= h0)  // no input row under the window: as max_pool
+          for (int64_t ow = 0; ow < OW; ++ow) o[ow] = -std::numeric_limits<float>::infinity();
+      }
+    }
+  }, 1);
+}
+
 KernelFn make_pool(PoolKind kind, bool global) {
   return [kind, global](KernelContext& ctx) -> Status {
     CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
@@ -182,7 +277,7 @@ KernelFn make_pool(PoolKind kind, bool global) {
                              ctx.node().op_type);
     PoolProblem p;
     CONVFIX_RETURN_IF_ERROR(pool_problem(ctx, X, global, &p));
-    Tensor Y(t, p.out_dims);
+    Tensor Y = Tensor::uninitialized(t, p.out_dims);
     if (kind == PoolKind::kMax) {
       const bool want_idx = ctx.wants_output(1);
       const int64_t order = ctx.attr_int("storage_order", 0);
@@ -190,7 +285,12 @@ KernelFn make_pool(PoolKind kind, bool global) {
       Tensor I = want_idx ? Tensor(DType::kI64, p.out_dims) : Tensor();
       int64_t* pi = want_idx ? I.data<int64_t>() : nullptr;
       switch (t) {
-        case DType::kF32: max_pool<float>(ctx.pool(), p, X.data<float>(), Y.data<float>(), pi, order == 1); break;
+        case DType::kF32:
+          if (!want_idx && fast_pool_applies(p, kind))
+            pool2d_fast(ctx.pool(), p, X.data<float>(), Y.data<float>(), true, false);
+          else
+            max_pool<float>(ctx.pool(), p, X.data<float>(), Y.data<float>(), pi, order == 1);
+          break;
         case DType::kF64: max_pool<double>(ctx.pool(), p, X.data<double>(), Y.data<double>(), pi, order == 1); break;
         case DType::kI8: max_pool<int8_t>(ctx.pool(), p, X.data<int8_t>(), Y.data<int8_t>(), pi, order == 1); break;
         default: max_pool<uint8_t>(ctx.pool(), p, X.data<uint8_t>(), Y.data<uint8_t>(), pi, order == 1); break;
@@ -204,7 +304,9 @@ KernelFn make_pool(PoolKind kind, bool global) {
         if (ctx.node().attr("p") && ctx.node().attr("p")->kind == Attribute::Kind::kFloat) lp = ctx.attr_float("p", 2.0f);
         if (!(lp > 0)) return ctx.error("attribute p must be positive, got " + std::to_string(lp));
       }
-      if (t == DType::kF32) sum_pool<float>(ctx.pool(), p, X.data<float>(), Y.data<float>(), kind, cip, lp);
+      if (t == DType::kF32 && fast_pool_applies(p, kind))
+        pool2d_fast(ctx.pool(), p, X.data<float>(), Y.data<float>(), false, cip);
+      else if (t == DType::kF32) sum_pool<float>(ctx.pool(), p, X.data<float>(), Y.data<float>(), kind, cip, lp);
       else sum_pool<double>(ctx.pool(), p, X.data<double>(), Y.data<double>(), kind, cip, lp);
     }
     ctx.set_output(0, std::move(Y));

@@ -176,7 +176,7 @@ void register_ops_unary_math(OpRegistry& r) {
   r.add({"", "Asinh", float_fn([](auto v) { return std::asinh(v); }), kH});
   r.add({"", "Acosh", float_fn([](auto v) { return std::acosh(v); }), kH});
   r.add({"", "Atanh", float_fn([](auto v) { return std::atanh(v); }), kH});
-  r.add({"", "Erf", float_fn([](auto v) { return std::erf(v); }), kH});
+  r.add({"", "Erf", float_fn([](auto v) { return ops::fast_erf(v); }), kH});
   r.add({"", "IsNaN", is_nan, kH});
   r.add({"", "IsInf", is_inf, kH});
   r.add({"", "Not", logical_not});

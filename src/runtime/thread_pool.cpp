@@ -1,6 +1,11 @@
 #include "convfix/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace convfix {
 
@@ -9,7 +14,9 @@ thread_local bool t_inside_pool = false;
 }
 
 ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
+#ifndef _OPENMP  // with OpenMP the OpenMP team is the pool (see parallel_for)
   for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+#endif
 }
 
 ThreadPool::~ThreadPool() {
@@ -66,6 +73,28 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   }
   const int64_t tasks = std::min<int64_t>(threads_ * 4, (n + grain - 1) / grain);
   const int64_t chunk = (n + tasks - 1) / tasks;
+#ifdef _OPENMP
+  // One OpenMP team serves both these loops and oneDNN (which runs on
+  // libgomp too), so the two never compete for the cores: a separate pool
+  // would wake its threads while the OpenMP team still spins after a
+  // oneDNN call. Chunks go to whichever thread asks first.
+  if (omp_in_parallel()) {
+    fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  const int team = static_cast<int>(std::min<int64_t>(threads_, tasks));
+#pragma omp parallel num_threads(team)
+  {
+    t_inside_pool = true;
+    for (;;) {
+      const int64_t b = next.fetch_add(chunk, std::memory_order_relaxed);
+      if (b >= n) break;
+      fn(b, std::min(n, b + chunk));
+    }
+    t_inside_pool = false;
+  }
+#else
   {
     std::lock_guard<std::mutex> lk(mu_);
     job_ = &fn;
@@ -90,6 +119,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   std::unique_lock<std::mutex> lk(mu_);
   done_cv_.wait(lk, [&] { return active_ == 0; });
   job_ = nullptr;
+#endif
 }
 
 void parallel_for(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t grain) {

@@ -273,7 +273,7 @@ double max_ulp_error(F f, R ref, float lo, float hi, float* where) {
   return worst;
 }
 
-TEST(FastExp, Expm1AndTanhWithinFewUlp) {
+TEST(FastExp, Expm1TanhErfWithinFewUlp) {
   float at = 0;
   EXPECT_LE(max_ulp_error([](float x) { return ops::fast_expm1(x); }, [](double x) { return std::expm1(x); }, -20.f, 80.f,
                           &at),
@@ -282,6 +282,11 @@ TEST(FastExp, Expm1AndTanhWithinFewUlp) {
   EXPECT_LE(max_ulp_error([](float x) { return ops::fast_tanh(x); }, [](double x) { return std::tanh(x); }, -12.f, 12.f, &at),
             4.0)
       << "tanh worst at " << at;
+  EXPECT_LE(max_ulp_error([](float x) { return ops::fast_erf(x); }, [](double x) { return std::erf(x); }, -6.f, 6.f, &at), 4.0)
+      << "erf worst at " << at;
+  EXPECT_EQ(ops::fast_erf(0.0f), 0.0f);
+  EXPECT_EQ(ops::fast_erf(-INFINITY), -1.0f);
+  EXPECT_TRUE(std::isnan(ops::fast_erf(NAN)));
   EXPECT_EQ(ops::fast_tanh(0.0f), 0.0f);
   EXPECT_TRUE(std::signbit(ops::fast_tanh(-0.0f)));
   EXPECT_EQ(ops::fast_tanh(INFINITY), 1.0f);
