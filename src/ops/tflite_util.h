@@ -1,0 +1,288 @@
+// Internal helpers shared by the TFLite-domain kernels (src/ops/tflite_*.cpp).
+//
+// Contract:
+// - Nodes in domain "tflite" come from the TFLite reader: options are
+//   attributes named as the schema's fields (fused_activation_function =
+//   "RELU6", padding = "SAME"), data is NHWC, quantization parameters sit
+//   on constant tensors (Tensor::quant) or on the graph's ValueInfo::quant.
+// - value_quant / input_quant / output_quant find a value's QuantParams:
+//   the tensor's own first, then the graph's declared info (inputs,
+//   value_info, outputs). nullptr when the value is not quantized.
+// - Fixed-point helpers implement TFLite's integer arithmetic as specified
+//   by its public reference kernels: a real multiplier M is represented as
+//   a Q0.31 int32 m in [2^30, 2^31) and a power-of-two exponent (M = m *
+//   2^(shift-31)); products are rounded with "saturating rounding doubling
+//   high multiply" and "rounding divide by power of two" (round half away
+//   from zero). Written from the documented semantics, not copied.
+// - Activation ranges: float clamps for the fused activations, and the
+//   quantized clamp TFLite derives from the output's scale and zero point
+//   (intersection of the dtype range with the quantized activation range).
+// - SAME padding: output ceil(in / stride), total padding
+//   max((out-1)*stride + (k-1)*dil + 1 - in, 0), the odd pixel at the end.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "convfix/graph.h"
+#include "convfix/op_registry.h"
+#include "convfix/tensor.h"
+#include "convfix/thread_pool.h"
+
+namespace convfix::ops::tfl {
+
+// ------------------------------------------------------------ quantization info
+inline const ValueInfo* declared_info(const KernelContext& ctx, const std::string& name) {
+  const Graph* g = ctx.graph();
+  if (!g || name.empty()) return nullptr;
+  auto it = g->value_info.find(name);
+  if (it != g->value_info.end()) return &it->second;
+  for (const auto& v : g->inputs)
+    if (v.name == name) return &v;
+  for (const auto& v : g->outputs)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+inline const QuantParams* value_quant(const KernelContext& ctx, const std::string& name, const Tensor* t) {
+  if (t && t->quant() && !t->quant()->scale.empty()) return &*t->quant();
+  const ValueInfo* vi = declared_info(ctx, name);
+  if (vi && vi->quant && !vi->quant->scale.empty()) return &*vi->quant;
+  return nullptr;
+}
+
+inline const QuantParams* input_quant(const KernelContext& ctx, size_t i) {
+  if (i >= ctx.node().inputs.size()) return nullptr;
+  return value_quant(ctx, ctx.node().inputs[i], ctx.input(i));
+}
+
+inline const QuantParams* output_quant(const KernelContext& ctx, size_t i) {
+  if (i >= ctx.node().outputs.size()) return nullptr;
+  return value_quant(ctx, ctx.node().outputs[i], nullptr);
+}
+
+// Declared dtype of output i (kUndefined when not declared).
+inline DType output_dtype(const KernelContext& ctx, size_t i) {
+  if (i >= ctx.node().outputs.size()) return DType::kUndefined;
+  const ValueInfo* vi = declared_info(ctx, ctx.node().outputs[i]);
+  return vi ? vi->dtype : DType::kUndefined;
+}
+
+inline bool is_qint(DType t) { return t == DType::kI8 || t == DType::kU8 || t == DType::kI16; }
+
+inline int32_t qmin(DType t) {
+  switch (t) {
+    case DType::kI8: return -128;
+    case DType::kU8: return 0;
+    case DType::kI16: return -32768;
+    default: return std::numeric_limits<int32_t>::min();
+  }
+}
+inline int32_t qmax(DType t) {
+  switch (t) {
+    case DType::kI8: return 127;
+    case DType::kU8: return 255;
+    case DType::kI16: return 32767;
+    default: return std::numeric_limits<int32_t>::max();
+  }
+}
+
+inline float scale_of(const QuantParams& q, int64_t c = 0) {
+  return q.scale.size() > 1 ? q.scale[static_cast<size_t>(c)] : q.scale[0];
+}
+inline int32_t zp_of(const QuantParams& q, int64_t c = 0) {
+  if (q.zero_point.empty()) return 0;
+  return static_cast<int32_t>(q.zero_point.size() > 1 ? q.zero_point[static_cast<size_t>(c)] : q.zero_point[0]);
+}
+
+// Output tensor carrying the declared quantization (per-tensor).
+inline Tensor make_output(DType t, std::vector<int64_t> dims, const QuantParams* q) {
+  Tensor out = Tensor::uninitialized(t, std::move(dims));
+  if (q) out.set_quant(*q);
+  return out;
+}
+
+// Integer view of element i of an i8/u8/i16/i32 tensor.
+inline int32_t qget(const Tensor& t, int64_t i) {
+  switch (t.dtype()) {
+    case DType::kI8: return t.data<int8_t>()[i];
+    case DType::kU8: return t.data<uint8_t>()[i];
+    case DType::kI16: return t.data<int16_t>()[i];
+    case DType::kI32: return t.data<int32_t>()[i];
+    default: return static_cast<int32_t>(t.get_i64(i));
+  }
+}
+inline void qset(Tensor& t, int64_t i, int32_t v) {
+  switch (t.dtype()) {
+    case DType::kI8: t.data<int8_t>()[i] = static_cast<int8_t>(v); break;
+    case DType::kU8: t.data<uint8_t>()[i] = static_cast<uint8_t>(v); break;
+    case DType::kI16: t.data<int16_t>()[i] = static_cast<int16_t>(v); break;
+    case DType::kI32: t.data<int32_t>()[i] = v; break;
+    default: break;
+  }
+}
+
+// ------------------------------------------------------------ fixed point
+struct QMul {
+  int32_t m = 0;  // Q0.31 in [2^30, 2^31), or 0
+  int shift = 0;  // power-of-two exponent: real = m * 2^(shift - 31)
+};
+
+inline QMul quantize_multiplier(double real) {
+  QMul r;
+  if (real == 0.0 || !std::isfinite(real)) return r;
+  int e = 0;
+  const double frac = std::frexp(real, &e);  // real = frac * 2^e, frac in [0.5, 1)
+  int64_t q = static_cast<int64_t>(std::llround(frac * 2147483648.0));
+  if (q == (int64_t{1} << 31)) {
+    q /= 2;
+    ++e;
+  }
+  if (e < -31) return QMul{};
+  if (e > 30) {
+    e = 30;
+    q = (int64_t{1} << 31) - 1;
+  }
+  r.m = static_cast<int32_t>(q);
+  r.shift = e;
+  return r;
+}
+
+inline int32_t sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
+  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+  const int64_t ab = static_cast<int64_t>(a) * b;
+  const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
+  return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
+}
+
+inline int32_t rounding_divide_by_pot(int32_t x, int e) {
+  if (e <= 0) return x;
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << e) - 1);
+  const int32_t rem = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> e) + (rem > threshold ? 1 : 0);
+}
+
+// x * real multiplier, rounded as TFLite's MultiplyByQuantizedMultiplier.
+inline int32_t multiply_by_qmul(int32_t x, QMul q) {
+  const int left = q.shift > 0 ? q.shift : 0;
+  const int right = q.shift > 0 ? 0 : -q.shift;
+  const int64_t shifted = static_cast<int64_t>(x) * (int64_t{1} << left);
+  const int32_t xs = static_cast<int32_t>(std::clamp<int64_t>(shifted, std::numeric_limits<int32_t>::min(),
+                                                                 std::numeric_limits<int32_t>::max()));
+  return rounding_divide_by_pot(sat_rounding_doubling_high_mul(xs, q.m), right);
+}
+
+// 64-bit accumulators (int16 activations): x * real rounded half away from zero.
+inline int32_t multiply_by_qmul64(int64_t x, QMul q) {
+  if (q.m == 0) return 0;
+  // m * 2^(shift-31): exact product in 128 bits, then rounding shift.
+  const __int128 p = static_cast<__int128>(x) * q.m;
+  const int rs = 31 - q.shift;
+  if (rs <= 0) return static_cast<int32_t>(std::clamp<__int128>(p << -rs, INT32_MIN, INT32_MAX));
+  const __int128 half = static_cast<__int128>(1) << (rs - 1);
+  const __int128 r = p >= 0 ? (p + half) >> rs : -((-p + half) >> rs);
+  return static_cast<int32_t>(std::clamp<__int128>(r, INT32_MIN, INT32_MAX));
+}
+
+// ------------------------------------------------------------ fused activations
+enum class Act { kNone, kRelu, kReluN1To1, kRelu6, kTanh, kSignBit };
+
+inline Status parse_act(const KernelContext& ctx, Act* out) {
+  const std::string a = ctx.attr_string("fused_activation_function", "NONE");
+  if (a == "NONE") *out = Act::kNone;
+  else if (a == "RELU") *out = Act::kRelu;
+  else if (a == "RELU_N1_TO_1") *out = Act::kReluN1To1;
+  else if (a == "RELU6") *out = Act::kRelu6;
+  else if (a == "TANH") *out = Act::kTanh;
+  else if (a == "SIGN_BIT") *out = Act::kSignBit;
+  else return ctx.unsupported("fused_activation_function " + a + " is not supported");
+  return Status::OK();
+}
+
+// Float clamp range of a clamping activation (NONE/RELU/RELU_N1_TO_1/RELU6).
+inline void float_act_range(Act a, float* lo, float* hi) {
+  *lo = -std::numeric_limits<float>::infinity();
+  *hi = std::numeric_limits<float>::infinity();
+  if (a == Act::kRelu) *lo = 0;
+  else if (a == Act::kRelu6) { *lo = 0; *hi = 6; }
+  else if (a == Act::kReluN1To1) { *lo = -1; *hi = 1; }
+}
+
+inline float apply_float_act(Act a, float x, float lo, float hi) {
+  if (a == Act::kTanh) return std::tanh(x);
+  if (a == Act::kSignBit) return std::signbit(x) ? 1.0f : 0.0f;
+  return std::min(std::max(x, lo), hi);
+}
+
+// Only clamping activations exist for quantized kernels.
+inline Status quant_act_range(const KernelContext& ctx, Act a, DType t, const QuantParams& out, int32_t* lo,
+                              int32_t* hi) {
+  const float s = scale_of(out);
+  const int32_t z = zp_of(out);
+  auto q = [&](float f) { return z + static_cast<int32_t>(std::round(f / s)); };
+  *lo = qmin(t);
+  *hi = qmax(t);
+  switch (a) {
+    case Act::kNone: break;
+    case Act::kRelu: *lo = std::max(*lo, q(0)); break;
+    case Act::kRelu6: *lo = std::max(*lo, q(0)); *hi = std::min(*hi, q(6)); break;
+    case Act::kReluN1To1: *lo = std::max(*lo, q(-1)); *hi = std::min(*hi, q(1)); break;
+    default: return ctx.unsupported("fused activation is not supported on quantized tensors");
+  }
+  return Status::OK();
+}
+
+// ------------------------------------------------------------ geometry
+// Output size and leading padding of one spatial axis.
+inline Status window_geometry(const KernelContext& ctx, const std::string& padding, int64_t in, int64_t k, int64_t stride,
+                              int64_t dil, int64_t* out, int64_t* pad_before) {
+  if (stride < 1 || dil < 1 || k < 1)
+    return ctx.error("stride, dilation and window size must be positive (stride " + std::to_string(stride) +
+                     ", dilation " + std::to_string(dil) + ", window " + std::to_string(k) + ")");
+  const int64_t ek = (k - 1) * dil + 1;
+  if (padding == "SAME") {
+    *out = (in + stride - 1) / stride;
+    const int64_t total = std::max<int64_t>((*out - 1) * stride + ek - in, 0);
+    *pad_before = total / 2;
+  } else if (padding == "VALID") {
+    *out = in >= ek ? (in - ek) / stride + 1 : 0;
+    *pad_before = 0;
+  } else {
+    return ctx.unsupported("padding " + padding + " is not supported");
+  }
+  return Status::OK();
+}
+
+// Requires a present input of rank r (r < 0: any rank).
+inline Status require_rank(const KernelContext& ctx, size_t i, int64_t r) {
+  CONVFIX_RETURN_IF_ERROR(ctx.require_input(i));
+  if (r >= 0 && ctx.input(i)->rank() != r)
+    return ctx.error("input " + std::to_string(i) + " has rank " + std::to_string(ctx.input(i)->rank()) +
+                     ", expected " + std::to_string(r));
+  return Status::OK();
+}
+
+// Float view of input i: f32 as is, f16/f64/integers converted, quantized
+// tensors dequantized (per-tensor or per-channel).
+inline Expected<Tensor> float_view(const KernelContext& ctx, size_t i) {
+  const Tensor* t = ctx.input(i);
+  if (!t) return ctx.error("required input " + std::to_string(i) + " is missing");
+  if (t->dtype() == DType::kF32) return *t;
+  const QuantParams* q = input_quant(ctx, i);
+  if (q && (dtype_is_integer(t->dtype()))) {
+    Tensor c = *t;
+    c.set_quant(*q);
+    return c.to_f32();
+  }
+  Tensor c = *t;
+  c.set_quant(std::nullopt);
+  return c.to_f32();
+}
+
+}  // namespace convfix::ops::tfl
