@@ -23,6 +23,7 @@
 #include "convfix/npy.h"
 #include "convfix/onnx_format.h"
 #include "convfix/preprocess.h"
+#include "convfix/scores.h"
 
 namespace convfix::cli {
 
@@ -164,40 +165,6 @@ Status parse_size(const std::string& s, GeometryOptions* g) {
   g->height = h;
   g->width = w;
   return Status::OK();
-}
-
-// True when every row is a probability distribution already.
-bool looks_like_probabilities(const std::vector<std::vector<float>>& rows) {
-  for (const auto& r : rows) {
-    double sum = 0;
-    for (float v : r) {
-      if (!(v >= -1e-6f && v <= 1.0f + 1e-6f)) return false;
-      sum += v;
-    }
-    if (std::abs(sum - 1.0) > 1e-3) return false;
-  }
-  return true;
-}
-
-void softmax_inplace(std::vector<float>& r) {
-  if (r.empty()) return;
-  const float mx = *std::max_element(r.begin(), r.end());
-  double sum = 0;
-  for (float& v : r) {
-    v = std::exp(v - mx);
-    sum += v;
-  }
-  for (float& v : r) v = static_cast<float>(v / sum);
-}
-
-std::vector<size_t> top_k(const std::vector<float>& r, size_t k) {
-  std::vector<size_t> idx(r.size());
-  std::iota(idx.begin(), idx.end(), size_t{0});
-  k = std::min(k, idx.size());
-  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(k), idx.end(),
-                    [&](size_t a, size_t b) { return r[a] > r[b] || (r[a] == r[b] && a < b); });
-  idx.resize(k);
-  return idx;
 }
 
 // Item `i` of a batch tensor as a [1, ...] tensor.

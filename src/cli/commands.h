@@ -12,6 +12,7 @@ namespace convfix::cli {
 
 void add_inspect(CLI::App& app, int* exit_code);
 void add_run(CLI::App& app, int* exit_code);
+void add_compare(CLI::App& app, int* exit_code);
 
 // Prints "convfix: error: <message>" to stderr and returns 2.
 int report_error(const Status& st);
