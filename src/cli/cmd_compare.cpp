@@ -178,6 +178,13 @@ void print_summary(const CompareResult& r, const std::vector<std::string>& label
 }
 
 int run_compare(const CompareArgs& a) {
+  for (const auto& [opt, name] : {std::pair<const char*, std::string>{"--source-preprocess", a.source_preset},
+                                   {"--target-preprocess", a.target_preset},
+                                   {"--via-preprocess", a.via_preset}}) {
+    if (name.empty()) continue;
+    auto p = preset_by_name(name);
+    if (!p.ok()) return report_error(p.status().with_context(std::string("compare: ") + opt));
+  }
   CompareOptions o;
   o.models.push_back({a.source, "source", a.source_preset, 0});
   for (const auto& v : a.via) o.models.push_back({v, "via", a.via_preset.empty() ? a.source_preset : a.via_preset, 0});

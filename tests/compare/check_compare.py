@@ -358,10 +358,13 @@ def main():
         with open(os.path.join(junk, "zz_notes.jpg"), "w") as fh:
             fh.write("this is not a photograph\n")
         bad([args.convfix, "compare", src, faulty, "--images", junk], ["zz_notes.jpg"], "non-image file")
-        bad([args.convfix, "compare", src, small, "--images", junk], ["input192.onnx"], "input shapes differ")
-        bad([args.convfix, "compare", src, odd, "--images", img_dir], ["odd_op.onnx", "FrobnicateTensor", "frob1"],
+        one = os.path.join(work, "one")
+        os.makedirs(one)
+        shutil.copy(os.path.join(img_dir, names[0]), one)
+        bad([args.convfix, "compare", src, small, "--images", one], ["input192.onnx"], "input shapes differ")
+        bad([args.convfix, "compare", src, odd, "--images", one], ["odd_op.onnx", "FrobnicateTensor", "frob1"],
             "unsupported op")
-        bad([args.convfix, "compare", src, os.path.join(work, "missing.onnx"), "--images", img_dir],
+        bad([args.convfix, "compare", src, os.path.join(work, "missing.onnx"), "--images", one],
             ["missing.onnx"], "missing model")
     finally:
         if args.keep:
