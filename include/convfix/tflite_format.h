@@ -47,6 +47,21 @@ struct TfliteWriteOptions {
 Expected<Graph> read_tflite(const std::string& path);
 Expected<Graph> read_tflite_bytes(const std::string& bytes, const std::string& name_for_errors);
 
+// How the integer kernels of the "tflite" domain round a requantised int32
+// accumulator (convfix extension; reading and writing do not depend on it).
+// - kRuntime (default): as the TFLite runtime runs by default on CPU, with
+//   its XNNPACK delegate: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
+//   compute acc * f32(s_in * s_w / s_out) in f32 and round half to even;
+//   every other op as kReference.
+// - kReference: TFLite's reference kernels everywhere (Q0.31 fixed-point
+//   multiplier, rounding doubling high multiply, rounding right shift).
+// The two differ by at most one step per requantisation. The initial value
+// comes from the environment variable CONVFIX_TFLITE_ROUNDING (`runtime` or
+// `reference`); the setting is process-wide, read by kernels as they run.
+enum class TfliteRounding { kRuntime, kReference };
+void set_tflite_rounding(TfliteRounding r);
+TfliteRounding tflite_rounding();
+
 Status write_tflite(const Graph& g, const std::string& path, const TfliteWriteOptions& options = {});
 Expected<std::string> tflite_to_bytes(const Graph& g, const TfliteWriteOptions& options = {});
 

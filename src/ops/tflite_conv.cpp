@@ -1,12 +1,15 @@
 // TFLite CONV_2D and DEPTHWISE_CONV_2D (NHWC data; OHWI / 1HWO weights).
 //
-// - float: f32 input and weights (f16 weights are widened), f32 accumulation,
+// - float: f32 input and weights (f16 weights are widened), f64 accumulation
+//   (convfix's own rounding error stays well below the runtime's f32 one),
 //   bias and the fused activation applied last.
 // - integer: i8/u8/i16 input and output with i8/u8 weights, per-tensor or
 //   per-channel weight scales; acc = bias + sum (x - zx) * (w - zw) in int32
 //   (int64 for i16 activations), requantised with the fixed-point multiplier
 //   in_scale * w_scale[c] / out_scale, plus the output zero point, clamped to
-//   the quantised activation range.
+//   the quantised activation range. With TfliteRounding::kRuntime (the
+//   default) the multiplier is applied in f32 with round-half-to-even, as the
+//   runtime's XNNPACK delegate does (tflite_format.h).
 // - hybrid (f32 input, i8 weights: dynamic-range quantisation): the input is
 //   quantised per batch as TFLite does (symmetric [-127, 127] for per-tensor
 //   weights, asymmetric with a zero point for per-channel weights and for
@@ -155,11 +158,11 @@ Status conv_float(KernelContext& ctx, const Geom& g, Act act) {
   Tensor out = Tensor::uninitialized(DType::kF32, {g.n, g.oh, g.ow, g.oc});
   float* y = out.data<float>();
   const int64_t oc = g.oc;
-  run_conv<float, float, float>(ctx.pool(), g, x.data<float>(), wt.data(), std::vector<float>(size_t(g.n), 0.0f),
-                                [&](int64_t, int64_t pix, const float* acc) {
+  run_conv<float, float, double>(ctx.pool(), g, x.data<float>(), wt.data(), std::vector<double>(size_t(g.n), 0.0),
+                                [&](int64_t, int64_t pix, const double* acc) {
                                   float* yp = y + pix * oc;
                                   for (int64_t o = 0; o < oc; ++o)
-                                    yp[o] = apply_float_act(act, acc[o] + bias[size_t(o)], lo, hi);
+                                    yp[o] = apply_float_act(act, static_cast<float>(acc[o] + bias[size_t(o)]), lo, hi);
                                 });
   ctx.set_output(0, std::move(out));
   return Status::OK();
@@ -247,6 +250,10 @@ Status conv_quant(KernelContext& ctx, const Geom& g, Act act, const QuantParams&
   std::vector<QMul> mul(static_cast<size_t>(g.oc));
   for (int64_t o = 0; o < g.oc; ++o)
     mul[size_t(o)] = quantize_multiplier(sx * static_cast<double>(scale_of(wq, wq.per_channel() ? o : 0)) / sy);
+  std::vector<float> fmul(static_cast<size_t>(g.oc));
+  for (int64_t o = 0; o < g.oc; ++o)
+    fmul[size_t(o)] = float_multiplier(static_cast<float>(sx), scale_of(wq, wq.per_channel() ? o : 0), static_cast<float>(sy));
+  const bool fast = runtime_rounding() && sizeof(A) == 4;  // XNNPACK has no 16-bit path
   int32_t lo, hi;
   CONVFIX_RETURN_IF_ERROR(quant_act_range(ctx, act, ydt, yq, &lo, &hi));
   const int32_t zy = zp_of(yq);
@@ -258,7 +265,8 @@ Status conv_quant(KernelContext& ctx, const Geom& g, Act act, const QuantParams&
       for (int64_t o = 0; o < g.oc; ++o) {
         const A a = acc[o] + bias[size_t(o)];
         int32_t v;
-        if constexpr (sizeof(A) == 4) v = multiply_by_qmul(a, mul[size_t(o)]);
+        if (fast) v = requant_float(a, fmul[size_t(o)]);
+        else if constexpr (sizeof(A) == 4) v = multiply_by_qmul(a, mul[size_t(o)]);
         else v = multiply_by_qmul64(a, mul[size_t(o)]);
         v = std::clamp(v + zy, lo, hi);
         yp[o] = static_cast<std::remove_reference_t<decltype(*yp)>>(v);

@@ -3,9 +3,11 @@
 // FULLY_CONNECTED: input [..., K] read as rows of K (batch = numel / K),
 // weights [O, K] (weights_format DEFAULT), optional bias [O]; output
 // [batch, O], or input dims[:-1] + [O] with keep_num_dims.
-// - float: f32 (f16 weights widened), bias and fused activation last;
+// - float: f32 (f16 weights widened), f64 accumulation, bias and fused
+//   activation last;
 // - integer: i8/u8/i16 activations, i8/u8 weights (per-tensor with a zero
-//   point, or per-channel), int32/int64 bias, fixed-point requantisation;
+//   point, or per-channel), int32/int64 bias, fixed-point requantisation
+//   (f32 with TfliteRounding::kRuntime, as the runtime's XNNPACK delegate);
 // - hybrid (f32 input, i8 weights): each row quantised symmetric [-127, 127]
 //   (asymmetric with a zero point when asymmetric_quantize_inputs), int32
 //   dot products scaled back by row scale * weight scale.
@@ -63,11 +65,11 @@ Status fc_kernel(KernelContext& ctx) {
       parallel_for(ctx.pool(), rows, [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; ++r)
           for (int64_t o = 0; o < o_n; ++o) {
-            float acc = 0;
+            double acc = 0;
             const float* a = xs + r * k;
             const float* b = ws + o * k;
-            for (int64_t i = 0; i < k; ++i) acc += a[i] * b[i];
-            y[r * o_n + o] = apply_float_act(act, acc + bias[size_t(o)], lo, hi);
+            for (int64_t i = 0; i < k; ++i) acc += static_cast<double>(a[i]) * b[i];
+            y[r * o_n + o] = apply_float_act(act, static_cast<float>(acc + bias[size_t(o)]), lo, hi);
           }
       });
       ctx.set_output(0, std::move(out));
@@ -141,6 +143,10 @@ Status fc_kernel(KernelContext& ctx) {
   for (int64_t o = 0; o < o_n; ++o)
     mul[size_t(o)] = quantize_multiplier(static_cast<double>(scale_of(*xq)) * scale_of(*wq, wq->per_channel() ? o : 0) /
                                          scale_of(*yq));
+  std::vector<float> fmul(static_cast<size_t>(o_n));
+  for (int64_t o = 0; o < o_n; ++o)
+    fmul[size_t(o)] = float_multiplier(scale_of(*xq), scale_of(*wq, wq->per_channel() ? o : 0), scale_of(*yq));
+  const bool fast = runtime_rounding() && x.dtype() != DType::kI16;  // XNNPACK has no 16-bit path
   int32_t lo, hi;
   CONVFIX_RETURN_IF_ERROR(quant_act_range(ctx, act, ydt, *yq, &lo, &hi));
   Tensor out = make_output(ydt, odims, yq);
@@ -154,11 +160,12 @@ Status fc_kernel(KernelContext& ctx) {
         if (!wide) {
           int32_t acc = 0;
           for (int64_t i = 0; i < k; ++i) acc += a[i] * b[i];
-          v = multiply_by_qmul(acc + static_cast<int32_t>(bias[size_t(o)]), mul[size_t(o)]);
+          const int32_t a = acc + static_cast<int32_t>(bias[size_t(o)]);
+          v = fast ? requant_float(a, fmul[size_t(o)]) : multiply_by_qmul(a, mul[size_t(o)]);
         } else {
           int64_t acc = 0;
           for (int64_t i = 0; i < k; ++i) acc += int64_t(a[i]) * b[i];
-          v = multiply_by_qmul64(acc + bias[size_t(o)], mul[size_t(o)]);
+          v = fast ? requant_float(acc + bias[size_t(o)], fmul[size_t(o)]) : multiply_by_qmul64(acc + bias[size_t(o)], mul[size_t(o)]);
         }
         qset(out, r * o_n + o, std::clamp(v + zy, lo, hi));
       }

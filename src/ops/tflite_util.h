@@ -33,6 +33,7 @@
 #include "convfix/op_registry.h"
 #include "convfix/tensor.h"
 #include "convfix/thread_pool.h"
+#include "convfix/tflite_format.h"
 
 namespace convfix::ops::tfl {
 
@@ -189,6 +190,17 @@ inline int32_t multiply_by_qmul64(int64_t x, QMul q) {
   const __int128 r = p >= 0 ? (p + half) >> rs : -((-p + half) >> rs);
   return static_cast<int32_t>(std::clamp<__int128>(r, INT32_MIN, INT32_MAX));
 }
+
+// Requantisation of an accumulator by real multiplier s_in * s_w / s_out as
+// the runtime's XNNPACK delegate does it (TfliteRounding::kRuntime): f32
+// product, round half to even. `fmul` is that multiplier computed in f32.
+inline float float_multiplier(float s_in, float s_w, float s_out) { return s_in * s_w / s_out; }
+inline int32_t requant_float(int64_t acc, float fmul) {
+  const float v = static_cast<float>(acc) * fmul;
+  const float c = std::clamp(v, -2147483520.0f, 2147483520.0f);
+  return static_cast<int32_t>(std::nearbyint(c));
+}
+inline bool runtime_rounding() { return tflite_rounding() == TfliteRounding::kRuntime; }
 
 // ------------------------------------------------------------ fused activations
 enum class Act { kNone, kRelu, kReluN1To1, kRelu6, kTanh, kSignBit };

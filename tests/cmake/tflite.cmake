@@ -1,4 +1,4 @@
-# TFLite reader/writer tests (see tests/tflite/):
+# TFLite reader/writer and kernel tests (see tests/tflite/):
 #   tflite_badinput   broken .tflite files: `convfix inspect` exits 2 with one
 #                     line naming the file (label badinput: runs under ASan too)
 #   tflite_roundtrip  read -> write -> the real TFLite runtime (tools/tflite_run.js)
@@ -25,3 +25,14 @@ target_include_directories(convfix_unit_tests SYSTEM PRIVATE
   ${CMAKE_BINARY_DIR}/generated/tflite ${CONVFIX_FLATBUFFERS_INCLUDE_DIR})
 set_source_files_properties(${CMAKE_SOURCE_DIR}/tests/unit/tflite_format_test.cpp PROPERTIES
   COMPILE_DEFINITIONS "CONVFIX_TFLITE_TEST_SOURCE_DIR=\"${CMAKE_SOURCE_DIR}\"")
+
+# tflite_oracle: convfix's tflite-domain kernels against the real TFLite
+# runtime (tools/tflite_run.js) on every ../shared/models/tflite model and
+# the op-coverage fixtures of tools/gen_tflite_models.py, random inputs and
+# photographs: float within 1e-4 x max|output|, integer outputs within one
+# quantum for >= 99.9% of elements, same top-1; resnet8 int8 top-1 on every
+# photograph (tests/tflite/test_oracle.py; skips with 77 without Node).
+add_test(NAME tflite_oracle
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tflite/test_oracle.py
+          --convfix $<TARGET_FILE:convfix> --work ${CMAKE_BINARY_DIR}/tflite-oracle)
+set_tests_properties(tflite_oracle PROPERTIES LABELS "tflite;oracles" SKIP_RETURN_CODE 77 TIMEOUT 1800)

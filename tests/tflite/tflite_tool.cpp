@@ -18,6 +18,9 @@
 //                                     name, or @OP_TYPE for the last node of that type)
 //                                     (VALUE parsed as int, then float, else string)
 //         zero-param NODE INPUT       set the initializer at that node input to zeros
+//         expose-all                  make every node output a graph output too (in
+//                                     node order, after the original outputs), so a
+//                                     runtime shows every intermediate tensor
 // Exit codes: 0 ok, 1 the re-read graph differs (diff on stdout), 2 error.
 #include <cstdint>
 #include <cstring>
@@ -240,6 +243,20 @@ Status apply_edit(Graph& g, const std::vector<std::string>& args, size_t& i) {
     }
     z.set_quant(t.quant());
     t = z;
+    return Status::OK();
+  }
+  if (e == "expose-all") {
+    std::set<std::string> have;
+    for (const auto& o : g.outputs) have.insert(o.name);
+    for (const Node& n : g.nodes)
+      for (const std::string& v : n.outputs) {
+        if (v.empty() || have.count(v)) continue;
+        auto it = g.value_info.find(v);
+        if (it == g.value_info.end()) return invalid_argument("value '" + v + "' has no value_info");
+        g.outputs.push_back(it->second);
+        g.value_info.erase(it);
+        have.insert(v);
+      }
     return Status::OK();
   }
   return invalid_argument("unknown edit '" + e + "'");

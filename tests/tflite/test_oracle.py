@@ -1,0 +1,359 @@
+#!/usr/bin/python3
+"""convfix's TFLite kernels against the real TFLite runtime (tools/tflite_run.js:
+TFLite's own kernels compiled to WebAssembly, @tensorflow/tfjs-tflite
+0.0.1-alpha.10, XNNPACK for the ops it covers).
+
+Models: every .tflite in ../shared/models/tflite without custom ops (skipped
+with a message when ../shared is absent) and the op-coverage models of
+tools/gen_tflite_models.py (generated into --work; only those the runtime
+runs). Each runs with `convfix run MODEL --input x.npy --save-outputs DIR` and
+on the runtime, on the fixture's own input, two random inputs and real
+photographs (skimage astronaut / chelsea / coffee, opencv-doc baboon /
+fruits, resized) for image-shaped inputs.
+
+Acceptance per output:
+  float output    max |convfix - runtime| <= rtol * max |runtime| (rtol 1e-4;
+                  a generated model may state a looser "oracle_rtol", e.g.
+                  float outputs behind integer kernels: one quantum)
+  integer output  |convfix - runtime| <= 1 (one quantum) for >= 99.9% of the
+                  elements
+  classifier      ([N, C] outputs, C > 1) the same top-1 per row; a differing
+                  index only counts as equal when the runtime scores both
+                  indices identically (an exact tie)
+Plus: `convfix run` on mlperftiny_ic_resnet8_cifar10_int8.tflite over every
+photograph gives the runtime's top-1 (input q = pixel - 128: scale 1, zero
+point -128 on 0..255 pixels).
+
+Usage: test_oracle.py --convfix BUILD/convfix --work DIR [--filter REGEX] [--verbose]
+Exit: 0 pass, 1 failure, 77 when Node or the npm packages are missing.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUNNER = os.path.join(ROOT, "tools", "tflite_run.js")
+GEN = os.path.join(ROOT, "tools", "gen_tflite_models.py")
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "models", "tflite"))
+PHOTOS = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
+          "/usr/lib/python3/dist-packages/skimage/data/chelsea.png",
+          "/usr/lib/python3/dist-packages/skimage/data/coffee.png",
+          "/usr/lib/python3/dist-packages/skimage/data/motorcycle_left.png",
+          "/usr/lib/python3/dist-packages/skimage/data/horse.png",
+          "/usr/share/doc/opencv-doc/examples/data/baboon.jpg",
+          "/usr/share/doc/opencv-doc/examples/data/fruits.jpg",
+          "/usr/share/doc/opencv-doc/examples/data/butterfly.jpg",
+          "/usr/share/doc/opencv-doc/examples/data/apple.jpg"]
+NP_DTYPE = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int32": np.int32, "int16": np.int16,
+            "int64": np.int64, "bool": np.bool_}
+RTOL = 1e-4
+QFRAC = 0.999
+
+
+class Result:
+    def __init__(self, verbose):
+        self.verbose = verbose
+        self.counts = {"pass": 0, "fail": 0, "skip": 0}
+
+    def add(self, status, name, detail=""):
+        self.counts[status] += 1
+        if status != "pass" or self.verbose:
+            print(f"{status.upper()}: {name}" + (f": {detail}" if detail else ""), flush=True)
+
+
+def run(cmd, timeout=900):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def last_line(s):
+    lines = [l for l in s.strip().splitlines() if l.strip()]
+    return lines[-1] if lines else ""
+
+
+def runtime_info(model):
+    r = run(["node", RUNNER, "--info", model])
+    if r.returncode != 0:
+        return None, last_line(r.stderr)
+    return json.loads(r.stdout), None
+
+
+def runtime_run(model, files, out_dir):
+    shutil.rmtree(out_dir, ignore_errors=True)
+    r = run(["node", RUNNER, model] + files + [out_dir])
+    if r.returncode != 0:
+        return None, last_line(r.stderr)
+    listing = json.load(open(os.path.join(out_dir, "outputs.json")))
+    return [np.load(os.path.join(out_dir, o["file"])) for o in listing], None
+
+
+def convfix_run(convfix, model, files, out_dir, output_names):
+    shutil.rmtree(out_dir, ignore_errors=True)
+    cmd = [convfix, "run", model]
+    for f in files:
+        cmd += ["--input", f]
+    r = run(cmd + ["--save-outputs", out_dir])
+    if r.returncode != 0:
+        return None, last_line(r.stderr)
+    outs = []
+    for n in output_names:
+        cands = [p for p in glob.glob(os.path.join(out_dir, "*.npy"))
+                 if os.path.basename(p)[:-4] == n or os.path.basename(p)[:-4] == re.sub(r"[^A-Za-z0-9._-]", "_", n)]
+        if not cands:
+            return None, f"output {n!r} not written (files: {sorted(os.listdir(out_dir))})"
+        outs.append(np.load(cands[0]))
+    return outs, None
+
+
+def inspect(convfix, model):
+    r = run([convfix, "inspect", "--json", model])
+    if r.returncode != 0:
+        return None
+    return json.loads(r.stdout)
+
+
+def load_photos():
+    try:
+        from skimage import io
+    except ImportError:
+        return []
+    out = []
+    for p in PHOTOS:
+        if os.path.exists(p):
+            img = io.imread(p)
+            if img.ndim == 3 and img.shape[2] == 4:
+                img = img[:, :, :3]
+            out.append((os.path.splitext(os.path.basename(p))[0], img))
+    return out
+
+
+def photo_pixels(img, shape):
+    """The photo resized to NHWC `shape`, pixel values 0..255 (float), gray when C == 1."""
+    from skimage.color import rgb2gray
+    from skimage.transform import resize
+    n, h, w, c = shape
+    x = img.astype(np.float64) / 255.0
+    if c == 1:
+        x = rgb2gray(x)[..., None] if x.ndim == 3 else x[..., None]
+    elif x.ndim == 2:
+        x = np.repeat(x[..., None], 3, axis=2)
+    x = resize(x, (h, w), anti_aliasing=True) * 255.0
+    return np.repeat(x[None], n, axis=0)
+
+
+def make_input(info, quant, rng, pixels=None, float_range=None):
+    """Random data (pixels None) or a photo (pixels 0..255) in the input's dtype.
+    Integer inputs map pixels onto the type's range (q = pixel + qmin); float
+    inputs onto float_range (lo, hi), default [0, 1]."""
+    dt = NP_DTYPE[info["dtype"]]
+    shape = [max(d, 1) for d in info["shape"]]
+    if pixels is None:
+        if dt == np.float32:
+            if float_range:
+                lo, hi = float_range
+                return rng.uniform(lo, hi, shape).astype(np.float32)
+            return rng.standard_normal(shape).astype(np.float32)
+        if dt == np.bool_:
+            return rng.integers(0, 2, shape).astype(np.bool_)
+        if dt in (np.int8, np.uint8):
+            return rng.integers(np.iinfo(dt).min, np.iinfo(dt).max, shape, endpoint=True).astype(dt)
+        if dt == np.int16:
+            return rng.integers(-3000, 3000, shape).astype(dt)
+        return rng.integers(-5, 6, shape).astype(dt)
+    if dt == np.float32:
+        lo, hi = float_range or (0.0, 1.0)
+        return (lo + pixels / 255.0 * (hi - lo)).astype(np.float32)
+    if dt in (np.int8, np.uint8):
+        return np.clip(np.round(pixels) + np.iinfo(dt).min, np.iinfo(dt).min, np.iinfo(dt).max).astype(dt)
+    return np.round(pixels).astype(dt)
+
+
+def float_range_for(model_path):
+    """The real input range of a float model's int8 sibling (…_float → …_int8), if any."""
+    base = os.path.basename(model_path)
+    if "_float" not in base:
+        return None
+    sib = os.path.join(os.path.dirname(model_path), base.replace("_float", "_int8"))
+    if not os.path.exists(sib):
+        return None
+    info = inspect_cache.get(sib)
+    if not info or not info["inputs"][0].get("quant"):
+        return None
+    q = info["inputs"][0]["quant"]
+    s, z = q["scale"][0], q["zero_point"][0]
+    return (s * (-128 - z), s * (127 - z))
+
+
+inspect_cache = {}
+
+
+def compare(got, want, rtol, label):
+    """Returns a failure message or None, plus a short statistic."""
+    if got.shape != want.shape:
+        return f"{label}: shape {got.shape}, runtime {want.shape}", ""
+    if got.dtype != want.dtype:
+        return f"{label}: dtype {got.dtype}, runtime {want.dtype}", ""
+    if got.size == 0:
+        return None, "empty"
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    if np.issubdtype(want.dtype, np.floating):
+        fin = np.isfinite(w)
+        if not np.array_equal(fin, np.isfinite(g)):
+            return f"{label}: non-finite values differ", ""
+        err = float(np.abs(g[fin] - w[fin]).max()) if fin.any() else 0.0
+        ref = float(np.abs(w[fin]).max()) if fin.any() else 0.0
+        stat = f"max err {err:.3g} (max |out| {ref:.3g})"
+        if err > rtol * ref and err > 1e-30:
+            return f"{label}: max |convfix - runtime| = {err:.3g} > {rtol:g} x {ref:.3g}", stat
+    elif want.dtype == np.bool_ or not np.issubdtype(want.dtype, np.integer):
+        if not np.array_equal(g, w):
+            return f"{label}: values differ", ""
+        stat = "equal"
+    else:
+        d = np.abs(g - w)
+        frac = float((d <= 1).mean())
+        stat = f"within 1 quantum {frac * 100:.2f}%, exact {float((d == 0).mean()) * 100:.2f}%, max {int(d.max())}"
+        if frac < QFRAC:
+            return f"{label}: only {frac * 100:.2f}% within one quantum (max diff {int(d.max())})", stat
+    if want.ndim == 2 and want.shape[1] > 1:
+        for r in range(want.shape[0]):
+            a, b = int(np.argmax(g[r])), int(np.argmax(w[r]))
+            if a != b and w[r, a] != w[r, b]:
+                return f"{label}: top-1 row {r}: convfix {a}, runtime {b}", stat
+    return None, stat
+
+
+def check_model(res, a, name, model, photos, work, fixture_inputs=None, rtol=RTOL):
+    info, err = runtime_info(model)
+    if err:
+        res.add("skip", f"{name}", f"the runtime refuses it: {err}")
+        return
+    meta = inspect(a.convfix, model)
+    if meta is None:
+        res.add("fail", f"{name}", "convfix inspect failed")
+        return
+    quants = [v.get("quant") for v in meta["inputs"]]
+    out_names = [o["name"] for o in meta["outputs"]]
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    frange = float_range_for(model)
+    sets = []
+    if fixture_inputs:
+        sets.append(("fixture input", fixture_inputs))
+    for k in range(2):
+        files = []
+        for i, t in enumerate(info["inputs"]):
+            p = os.path.join(work, f"{name}.random{k}.in{i}.npy")
+            np.save(p, make_input(t, quants[i] if i < len(quants) else None, rng, None, frange))
+            files.append(p)
+        sets.append((f"random {k}", files))
+    ins = info["inputs"]
+    if len(ins) == 1 and len(ins[0]["shape"]) == 4 and ins[0]["shape"][3] in (1, 3) and min(ins[0]["shape"][1:3]) >= 8:
+        shape = [max(d, 1) for d in ins[0]["shape"]]
+        for pname, img in photos:
+            p = os.path.join(work, f"{name}.{pname}.npy")
+            np.save(p, make_input(ins[0], quants[0], rng, photo_pixels(img, shape), frange))
+            sets.append((f"photo {pname}", [p]))
+    for label, files in sets:
+        want, e1 = runtime_run(model, files, os.path.join(work, "out", name + ".runtime"))
+        if e1:
+            res.add("fail", f"{name} {label}", f"runtime: {e1}")
+            continue
+        got, e2 = convfix_run(a.convfix, model, files, os.path.join(work, "out", name + ".convfix"), out_names)
+        if e2:
+            res.add("fail", f"{name} {label}", f"convfix: {e2}")
+            continue
+        fails, stats = [], []
+        for i, (g, w) in enumerate(zip(got, want)):
+            msg, stat = compare(g, w, rtol, f"output {i}")
+            if msg:
+                fails.append(msg)
+            stats.append(stat)
+        res.add("fail" if fails else "pass", f"{name} {label}", "; ".join(fails) if fails else "; ".join(stats))
+
+
+def check_resnet8_photos(res, a, photos, work):
+    model = os.path.join(SHARED, "mlperftiny_ic_resnet8_cifar10_int8.tflite")
+    if not os.path.exists(model):
+        res.add("skip", "resnet8 int8 photos", f"{model} not found")
+        return
+    if not photos:
+        res.add("skip", "resnet8 int8 photos", "no photographs (python3-skimage / opencv-doc)")
+        return
+    agree = 0
+    for pname, img in photos:
+        x = np.clip(np.round(photo_pixels(img, [1, 32, 32, 3])) - 128, -128, 127).astype(np.int8)
+        p = os.path.join(work, f"resnet8_photo.{pname}.npy")
+        np.save(p, x)
+        want, e1 = runtime_run(model, [p], os.path.join(work, "out", "resnet8.runtime"))
+        got, e2 = convfix_run(a.convfix, model, [p], os.path.join(work, "out", "resnet8.convfix"), ["Identity_int8"])
+        if e1 or e2:
+            res.add("fail", f"resnet8 int8 photo {pname}", e1 or e2)
+            continue
+        t_rt, t_cf = int(np.argmax(want[0][0])), int(np.argmax(got[0][0]))
+        ok = t_rt == t_cf
+        agree += ok
+        res.add("pass" if ok else "fail", f"resnet8 int8 photo {pname}: top-1 convfix {t_cf}, runtime {t_rt}")
+    print(f"resnet8 int8: convfix top-1 = runtime top-1 on {agree}/{len(photos)} photographs", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--convfix", required=True)
+    p.add_argument("--work", required=True)
+    p.add_argument("--filter", default="")
+    p.add_argument("--verbose", action="store_true")
+    a = p.parse_args()
+    if shutil.which("node") is None or not os.path.isdir(os.path.join(ROOT, "node_modules", "@tensorflow", "tfjs-tflite")):
+        print("SKIP: Node.js or @tensorflow/tfjs-tflite missing (run scripts/setup: npm install --ignore-scripts)")
+        return 77
+    res = Result(a.verbose)
+    os.makedirs(os.path.join(a.work, "out"), exist_ok=True)
+    flt = re.compile(a.filter)
+    photos = load_photos()
+    if not photos:
+        print("note: no photographs found (python3-skimage / opencv-doc); random inputs only")
+
+    gen_dir = os.path.join(a.work, "generated")
+    r = run([sys.executable, GEN, "--out", gen_dir])
+    if r.returncode != 0:
+        print("FAIL: gen_tflite_models.py: " + (r.stdout + r.stderr).strip())
+        return 1
+    manifest = json.load(open(os.path.join(gen_dir, "manifest.json")))
+    for name, e in manifest.items():
+        if not flt.search(name) or not e["runtime"]:
+            continue
+        ins = [os.path.join(gen_dir, f"{name}.input_{i}.npy") for i in range(e["inputs"])]
+        check_model(res, a, "gen_" + name, os.path.join(gen_dir, name + ".tflite"), photos, a.work, ins,
+                    e.get("oracle_rtol", RTOL))
+
+    shared = sorted(glob.glob(os.path.join(SHARED, "*.tflite")))
+    if not shared:
+        print(f"SKIP: {SHARED} not found: real-model oracle tests skipped (a fresh clone has no ../shared)")
+    for m in shared:
+        inspect_cache[m] = inspect(a.convfix, m)
+    for m in shared:
+        name = os.path.splitext(os.path.basename(m))[0]
+        if not flt.search(name):
+            continue
+        meta = inspect_cache[m]
+        if meta and any(k.startswith("tflite.custom:") for k in meta["op_histogram"]):
+            res.add("skip", name, "has custom ops")
+            continue
+        check_model(res, a, name, m, photos, a.work)
+    if shared and flt.search("mlperftiny_ic_resnet8_cifar10_int8"):
+        check_resnet8_photos(res, a, photos, a.work)
+
+    c = res.counts
+    print(f"{c['pass']} passed, {c['fail']} failed, {c['skip']} skipped")
+    return 1 if c["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
