@@ -226,10 +226,12 @@ class Profiler : public convfix::Observer {
     last_ = Clock::now();
     last_node_ = nullptr;
   }
-  bool wants(const convfix::Node&) override { return true; }
-  void on_output(const convfix::Node& n, size_t, const std::string&, const Tensor&) override {
+  // Timing only: not wanting any value keeps the executor's fusion on.
+  bool wants(const convfix::Node&) override { return false; }
+  void on_output(const convfix::Node&, size_t, const std::string&, const Tensor&) override {}
+  void on_node_done(const convfix::Node& n) override {
     const auto now = Clock::now();
-    if (&n == last_node_) return;  // later outputs of the same node
+    if (&n == last_node_) return;
     last_node_ = &n;
     const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
     last_ = now;

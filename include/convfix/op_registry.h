@@ -30,6 +30,16 @@ namespace convfix {
 
 class ThreadPool;
 
+// An activation the executor asks a kernel to apply to its output 0 (see
+// executor.h, "Fusion"). kRelu: max(x, 0); kLeakyRelu: x < 0 ? alpha*x : x;
+// kClip: min(max(x, alpha), beta) with alpha <= beta.
+struct FusedActivation {
+  enum class Kind { kNone, kRelu, kLeakyRelu, kClip };
+  Kind kind = Kind::kNone;
+  float alpha = 0.0f, beta = 0.0f;
+  bool operator==(const FusedActivation&) const = default;
+};
+
 class KernelContext {
  public:
   KernelContext(const Node& node, int64_t opset, std::vector<const Tensor*> inputs, ThreadPool* pool,
@@ -60,6 +70,17 @@ class KernelContext {
   const ValueInfo* output_info(size_t i) const;
   // Per-node state that lives as long as the executor (e.g. packed weights).
   std::shared_ptr<void>& state() { return *state_; }
+  // Fusion: when fused_activation().kind != kNone the kernel MAY apply it to
+  // output 0; if it does, it calls set_fused_activation_applied() and the
+  // executor skips the activation node. Kernels that ignore it stay correct.
+  const FusedActivation& fused_activation() const { return fused_; }
+  void set_fused_activation(FusedActivation f) { fused_ = f; }
+  bool fused_activation_applied() const { return fused_applied_; }
+  void set_fused_activation_applied() { fused_applied_ = true; }
+  // For kNative kernels: the executor would like output 0 in nChw16c (a
+  // consumer takes it); the kernel may still write a plain output.
+  bool blocked_output_wanted() const { return blocked_wanted_; }
+  void set_blocked_output_wanted(bool b) { blocked_wanted_ = b; }
 
   // Attribute helpers (see Node).
   int64_t attr_int(const std::string& k, int64_t d) const { return node_.attr_int(k, d); }
@@ -83,11 +104,26 @@ class KernelContext {
   ThreadPool* pool_;
   std::shared_ptr<void>* state_;
   const Graph* graph_ = nullptr;
+  FusedActivation fused_;
+  bool fused_applied_ = false;
+  bool blocked_wanted_ = false;
 };
 
 using KernelFn = std::function<Status(KernelContext&)>;
 
 enum class FloatCompute { kNone, kHalf, kAll };
+
+// How an op treats nChw16c inputs (MemoryLayout in tensor.h; executor.h,
+// "Blocked layout"):
+// - kNo: the executor hands it plain tensors only.
+// - kElementwise: a per-element op; when every input with more than one
+//   element is nChw16c with the same dims, the kernel runs on the buffers
+//   unchanged and the executor marks output 0 nChw16c.
+// - kChannelConcat: Concat; when every input is nChw16c and the axis is 1,
+//   the plain kernel's copies are already right for nChw16c buffers.
+// - kNative: the kernel handles nChw16c inputs itself (and may produce an
+//   nChw16c output, see KernelContext::blocked_output_wanted).
+enum class BlockedLayout { kNo, kElementwise, kChannelConcat, kNative };
 
 struct OpDef {
   std::string domain;     // "" for ONNX default domain
@@ -95,7 +131,15 @@ struct OpDef {
   KernelFn kernel;
   FloatCompute float_compute = FloatCompute::kNone;  // see header comment
   int64_t min_opset = 1;        // oldest opset whose semantics the kernel implements
+  bool fuses_activation = false;  // the kernel may apply ctx.fused_activation()
+  BlockedLayout blocked = BlockedLayout::kNo;
 };
+
+// `d` with blocked = kElementwise (for registrations).
+inline OpDef elementwise_layout(OpDef d) {
+  d.blocked = BlockedLayout::kElementwise;
+  return d;
+}
 
 class OpRegistry {
  public:

@@ -80,6 +80,14 @@ struct QuantParams {
   bool operator==(const QuantParams&) const = default;
 };
 
+// Physical order of a tensor's elements. kPlain: row-major over dims().
+// kNChw16c (rank-4 f32 activations with C % 16 == 0 only): channel blocks of
+// 16, element (n, c, h, w) at ((n*C/16 + c/16)*H*W + h*W + w)*16 + c%16 --
+// the same elements and bytes as the plain tensor, in another order. Only
+// the executor and kernels that declare support (OpDef::blocked) ever see a
+// kNChw16c tensor; everything handed to callers is kPlain (executor.h).
+enum class MemoryLayout : uint8_t { kPlain, kNChw16c };
+
 class Tensor {
  public:
   Tensor() = default;
@@ -128,6 +136,15 @@ class Tensor {
   std::vector<int64_t> to_i64_vector() const;
   std::vector<float> to_f32_vector() const;
 
+  MemoryLayout layout() const { return layout_; }
+  // The same buffer and dims, marked as stored in layout l (no data moves;
+  // see convfix/layout.h for the conversions).
+  Tensor with_layout(MemoryLayout l) const {
+    Tensor t = *this;
+    t.layout_ = l;
+    return t;
+  }
+
   const std::optional<QuantParams>& quant() const { return quant_; }
   void set_quant(std::optional<QuantParams> q) { quant_ = std::move(q); }
 
@@ -146,6 +163,7 @@ class Tensor {
   std::shared_ptr<uint8_t> buf_;   // 64-byte aligned, nbytes() (at least 1) bytes
   std::shared_ptr<std::vector<std::string>> strings_;
   std::optional<QuantParams> quant_;
+  MemoryLayout layout_ = MemoryLayout::kPlain;
 };
 
 // Buffers of 64 KiB and more are kept for reuse when freed (up to 512 MiB

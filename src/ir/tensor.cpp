@@ -263,6 +263,7 @@ Tensor Tensor::clone() const {
     std::memcpy(t.raw(), raw(), nbytes());
   }
   t.quant_ = quant_;
+  t.layout_ = layout_;
   return t;
 }
 

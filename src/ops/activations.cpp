@@ -159,15 +159,17 @@ Status prelu(KernelContext& ctx) {
 
 void register_ops_activations(OpRegistry& r) {
   const auto kH = FloatCompute::kHalf;
-  r.add({"", "Relu", relu, kH});
-  r.add({"", "LeakyRelu", leaky_relu, kH});
+  // Per-element activations take nChw16c tensors as they are (op_registry.h).
+  r.add(elementwise_layout({"", "Relu", relu, kH}));
+  r.add(elementwise_layout({"", "LeakyRelu", leaky_relu, kH}));
   r.add({"", "PRelu", prelu, kH});
-  r.add({"", "Sigmoid", sigmoid_kernel, kH});
-  r.add({"", "HardSigmoid", hard_sigmoid, kH});
-  r.add({"", "HardSwish", hard_swish, kH});
-  r.add({"", "Tanh", [](KernelContext& c) { return ops::float_unary(c, [](auto v) { return ops::fast_tanh(v); }); }, kH});
-  r.add({"", "Elu", elu, kH});
-  r.add({"", "Selu", selu, kH});
+  r.add(elementwise_layout({"", "Sigmoid", sigmoid_kernel, kH}));
+  r.add(elementwise_layout({"", "HardSigmoid", hard_sigmoid, kH}));
+  r.add(elementwise_layout({"", "HardSwish", hard_swish, kH}));
+  r.add(elementwise_layout(
+      {"", "Tanh", [](KernelContext& c) { return ops::float_unary(c, [](auto v) { return ops::fast_tanh(v); }); }, kH}));
+  r.add(elementwise_layout({"", "Elu", elu, kH}));
+  r.add(elementwise_layout({"", "Selu", selu, kH}));
   r.add({"", "Celu", celu, kH});
   r.add({"", "Softplus", [](KernelContext& c) { return ops::float_unary(c, [](auto v) { return softplus(v); }); }, kH});
   r.add({"", "Softsign", [](KernelContext& c) {

@@ -51,6 +51,6 @@ Status clip(KernelContext& ctx) {
 
 }  // namespace
 
-void register_ops_clip(OpRegistry& r) { r.add({"", "Clip", clip, FloatCompute::kHalf}); }
+void register_ops_clip(OpRegistry& r) { r.add(elementwise_layout({"", "Clip", clip, FloatCompute::kHalf})); }
 
 }  // namespace convfix

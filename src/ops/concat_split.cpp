@@ -97,7 +97,11 @@ Status split(KernelContext& ctx) {
 }  // namespace
 
 void register_ops_concat_split(OpRegistry& r) {
-  r.add({"", "Concat", concat});
+  // Along axis 1, nChw16c inputs (C % 16 == 0 each) concatenate with the
+  // same copies as plain ones: per image, each input is one contiguous run.
+  OpDef c{"", "Concat", concat};
+  c.blocked = BlockedLayout::kChannelConcat;
+  r.add(std::move(c));
   r.add({"", "Split", split});
 }
 

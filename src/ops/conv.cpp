@@ -1,15 +1,21 @@
 // Conv (opset 1..17): 1-D, 2-D and 3-D, groups (depthwise included),
 // strides, dilations, explicit or automatic padding, optional bias.
 //
-// Reference kernel: a direct loop, parallel over (image, output channel).
-// Fast path (f32, oneDNN): a convolution primitive on NCHW (pointwise
-// convolutions) or on a blocked layout with reorders from and to the plain
-// NCHW tensors (see build_dnnl_conv). Primitive,
-// reordered weights and bias live in the node's ctx.state() and are rebuilt
-// when the input shape, the weights or the thread count change.
+// Reference kernel: a direct loop, parallel over (image, output channel),
+// on plain NCHW (an nChw16c input is made plain first).
+// Fast path (f32, oneDNN): a convolution primitive on nChw16c or NCHW (see
+// build_dnnl_conv); input and output may be plain or nChw16c as the
+// executor's tensors are (OpDef::blocked = kNative, executor.h "Blocked
+// layout"), with oneDNN reorders where the primitive's layout differs.
+// Primitive, reordered weights and bias live in the node's ctx.state() and
+// are rebuilt when the input shape or layout, the weights, the thread count
+// or the fused activation change. The fast path applies an activation the
+// executor fuses (ctx.fused_activation()) as a oneDNN post-op; the reference
+// kernel never does, so the executor then runs the activation node itself.
 #include <memory>
 #include <string>
 
+#include "convfix/layout.h"
 #include "ops/kernel_util.h"
 #include "ops/nn_backend.h"
 #include "ops/nn_geometry.h"
@@ -122,6 +128,9 @@ struct DnnlConv {
   std::vector<int64_t> x_dims;
   ops::TensorKey w_key, b_key;
   int threads = 0;
+  FusedActivation post;      // requested by the executor
+  bool post_applied = false;  // false when the chosen implementation would run it slowly
+  bool x_blocked = false, y_blocked = false;  // layouts of the executor's tensors
   Tensor w_hold, b_hold;  // keep the buffers alive so the keys stay valid
   dnnl::convolution_forward prim;
   memory::desc src_md, dst_md, user_src_md, user_dst_md;
@@ -130,9 +139,31 @@ struct DnnlConv {
   dnnl::reorder to_blocked, from_blocked;
 };
 
+dnnl::post_ops eltwise_post_op(const FusedActivation& post) {
+  dnnl::post_ops po;
+  switch (post.kind) {
+    case FusedActivation::Kind::kNone: break;
+    case FusedActivation::Kind::kRelu: po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
+    case FusedActivation::Kind::kLeakyRelu: po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, post.alpha, 0.0f); break;
+    case FusedActivation::Kind::kClip:
+      po.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, post.alpha, post.beta);
+      break;
+  }
+  return po;
+}
 
+// Layouts: the executor's tensors are plain NCHW or nChw16c (x_blocked,
+// y_blocked); the primitive computes on
+//  - nChw16c in and out when both channel counts are multiples of 16
+//    (oneDNN's jit kernels, 1x1 and depthwise included), or
+//  - plain NCHW for other pointwise convolutions (gemm-based), or
+//  - whatever oneDNN prefers ("any"),
+// never on a reference implementation, with reorders to and from the
+// executor's layouts where they differ. A fused activation is a oneDNN
+// post-op, except on gemm-based implementations, whose post-op path is
+// slower than the separate activation.
 Status build_dnnl_conv(const KernelContext& ctx, const ConvProblem& p, const Tensor& X, const Tensor& W,
-                       const Tensor* B, int threads, DnnlConv* st) {
+                       const Tensor* B, int threads, const FusedActivation& post, bool y_blocked, DnnlConv* st) {
   const size_t r = p.geo.rank();
   const size_t off = 3 - r;
   memory::dims src{p.n, p.c}, dst{p.n, p.m}, wei, strides, dil, pl, pr;
@@ -150,35 +181,44 @@ Status build_dnnl_conv(const KernelContext& ctx, const ConvProblem& p, const Ten
   const tag plain_act = r == 1 ? tag::ncw : r == 2 ? tag::nchw : tag::ncdhw;
   const tag plain_w = p.group > 1 ? (r == 1 ? tag::goiw : r == 2 ? tag::goihw : tag::goidhw)
                                   : (r == 1 ? tag::oiw : r == 2 ? tag::oihw : tag::oidhw);
+  const tag blocked = r == 1 ? tag::nCw16c : r == 2 ? tag::nChw16c : tag::nCdhw16c;
   const auto f32 = memory::data_type::f32;
-  st->user_src_md = memory::desc(src, f32, plain_act);
-  st->user_dst_md = memory::desc(dst, f32, plain_act);
+  const bool x_blocked = X.layout() == MemoryLayout::kNChw16c;
+  st->user_src_md = memory::desc(src, f32, x_blocked ? tag::nChw16c : plain_act);
+  st->user_dst_md = memory::desc(dst, f32, y_blocked ? tag::nChw16c : plain_act);
   memory::desc user_w_md(wei, f32, plain_w);
   memory::desc bias_md({p.m}, f32, tag::a);
   dnnl::engine& eng = ops::dnnl_engine();
   ops::dnnl_set_threads(threads);
   try {
-    // Activation layout: a 1x1, stride-1, unpadded, ungrouped convolution
-    // is a plain matrix product on NCHW (oneDNN's gemm-based convolution),
-    // so it needs no reorders. Others run fastest on blocked layouts
-    // (nChw16c) when the channel counts fit the blocks; otherwise oneDNN
-    // picks. Reference implementations are never taken from oneDNN: a
-    // layout whose best implementation is "ref" is replaced by "any".
     bool pointwise = p.group == 1;
     for (size_t i = 0; i < r; ++i)
       pointwise &= p.k[off + i] == 1 && p.stride[off + i] == 1 && pl[i] == 0 && pr[i] == 0;
-    const tag blocked = r == 1 ? tag::nCw16c : r == 2 ? tag::nChw16c : tag::nCdhw16c;
     std::vector<tag> layouts;
+    if (p.c % 16 == 0 && p.m % 16 == 0) layouts.push_back(blocked);
     if (pointwise) layouts.push_back(plain_act);
-    else if (p.c % 16 == 0 && p.m % 16 == 0) layouts.push_back(blocked);
     layouts.push_back(tag::any);
-    dnnl::convolution_forward::primitive_desc pd;
-    for (tag t : layouts) {
+    auto make_pd = [&](tag t, bool with_post) {
+      dnnl::primitive_attr attr;
+      if (with_post) attr.set_post_ops(eltwise_post_op(post));
       dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                         memory::desc(src, f32, t), memory::desc(wei, f32, tag::any),
                                         B ? bias_md : memory::desc(), memory::desc(dst, f32, t), strides, dil, pl, pr);
-      pd = dnnl::convolution_forward::primitive_desc(d, eng);
-      if (std::string(pd.impl_info_str()).rfind("ref", 0) != 0) break;
+      return dnnl::convolution_forward::primitive_desc(d, attr, eng);
+    };
+    const bool want_post = post.kind != FusedActivation::Kind::kNone;
+    dnnl::convolution_forward::primitive_desc pd;
+    for (tag t : layouts) {
+      pd = make_pd(t, want_post);
+      std::string impl = pd.impl_info_str();
+      if (want_post && impl.find("gemm") != std::string::npos) {
+        pd = make_pd(t, false);
+        impl = pd.impl_info_str();
+        st->post_applied = false;
+      } else {
+        st->post_applied = want_post;
+      }
+      if (impl.rfind("ref", 0) != 0) break;
     }
     st->prim = dnnl::convolution_forward(pd);
     st->src_md = pd.src_desc();
@@ -205,29 +245,40 @@ Status build_dnnl_conv(const KernelContext& ctx, const ConvProblem& p, const Ten
   st->w_key = {W.raw(), W.dims()};
   st->b_key = B ? ops::TensorKey{B->raw(), B->dims()} : ops::TensorKey{};
   st->threads = threads;
+  st->post = post;
+  st->x_blocked = x_blocked;
+  st->y_blocked = y_blocked;
   st->w_hold = W;
   st->b_hold = B ? *B : Tensor();
   return Status::OK();
 }
 
+// Runs the convolution and sets output 0 (nChw16c when the executor wants
+// it and the output channels allow it).
 Status conv_dnnl(KernelContext& ctx, const ConvProblem& p, const Tensor& X, const Tensor& W, const Tensor* B,
-                 Tensor* Y) {
+                 const std::vector<int64_t>& yd) {
   const int threads = ops::ctx_threads(ctx);
   auto st = std::static_pointer_cast<DnnlConv>(ctx.state());
   const ops::TensorKey wk{W.raw(), W.dims()};
   const ops::TensorKey bk = B ? ops::TensorKey{B->raw(), B->dims()} : ops::TensorKey{};
-  if (!st || st->x_dims != X.dims() || !(st->w_key == wk) || !(st->b_key == bk) || st->threads != threads) {
+  const FusedActivation& post = ctx.fused_activation();
+  const bool x_blocked = X.layout() == MemoryLayout::kNChw16c;
+  const bool y_blocked = ctx.blocked_output_wanted() && p.geo.rank() == 2 && p.m % 16 == 0;
+  if (!st || st->x_dims != X.dims() || !(st->w_key == wk) || !(st->b_key == bk) || st->threads != threads ||
+      !(st->post == post) || st->x_blocked != x_blocked || st->y_blocked != y_blocked) {
     auto fresh = std::make_shared<DnnlConv>();
-    CONVFIX_RETURN_IF_ERROR(build_dnnl_conv(ctx, p, X, W, B, threads, fresh.get()));
+    CONVFIX_RETURN_IF_ERROR(build_dnnl_conv(ctx, p, X, W, B, threads, post, y_blocked, fresh.get()));
     ctx.state() = fresh;
     st = fresh;
   }
+  Tensor Y = Tensor::uninitialized(DType::kF32, yd);
+  if (y_blocked) Y = Y.with_layout(MemoryLayout::kNChw16c);
   dnnl::engine& eng = ops::dnnl_engine();
   ops::dnnl_set_threads(threads);
   try {
     dnnl::stream s(eng);
     memory user_src(st->user_src_md, eng, const_cast<float*>(X.data<float>()));
-    memory user_dst(st->user_dst_md, eng, Y->data<float>());
+    memory user_dst(st->user_dst_md, eng, Y.data<float>());
     memory src = user_src, dst = user_dst;
     if (st->reorder_src) {
       void* buf = ops::dnnl_scratch(0, st->src_md.get_size());
@@ -248,6 +299,8 @@ Status conv_dnnl(KernelContext& ctx, const ConvProblem& p, const Tensor& X, cons
   } catch (const dnnl::error& e) {
     return ctx.unsupported(std::string("oneDNN convolution failed: ") + e.what());
   }
+  if (st->post_applied) ctx.set_fused_activation_applied();
+  ctx.set_output(0, std::move(Y));
   return Status::OK();
 }
 #endif
@@ -255,7 +308,7 @@ Status conv_dnnl(KernelContext& ctx, const ConvProblem& p, const Tensor& X, cons
 Status conv_kernel(KernelContext& ctx) {
   CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
   CONVFIX_RETURN_IF_ERROR(ctx.require_input(1));
-  const Tensor& X = *ctx.input(0);
+  Tensor X = *ctx.input(0);
   const Tensor& W = *ctx.input(1);
   const Tensor* B = ctx.input(2);
   if (X.dtype() != DType::kF32 && X.dtype() != DType::kF64)
@@ -271,32 +324,36 @@ Status conv_kernel(KernelContext& ctx) {
   CONVFIX_RETURN_IF_ERROR(conv_problem(ctx, X, W, B, &p));
   std::vector<int64_t> yd{p.n, p.m};
   for (int64_t o : p.geo.out) yd.push_back(o);
+  const int64_t y_numel = num_elements(yd);
+#ifdef CONVFIX_HAVE_DNNL
+  if (X.dtype() == DType::kF32 && ops::fast_kernels_enabled() && p.c > 0 && y_numel > 0)
+    return conv_dnnl(ctx, p, X, W, B, yd);
+#endif
+  // Reference kernels: plain NCHW only.
+  X = to_plain(X, ctx.pool());
   Tensor Y = Tensor::uninitialized(X.dtype(), yd);
-  if (Y.numel() == 0) {
+  if (y_numel == 0) {
     ctx.set_output(0, std::move(Y));
     return Status::OK();
   }
   if (X.dtype() == DType::kF64) {
     conv_reference<double>(ctx.pool(), p, X.data<double>(), W.data<double>(), B ? B->data<double>() : nullptr,
                            Y.data<double>());
-    ctx.set_output(0, std::move(Y));
-    return Status::OK();
+  } else {
+    conv_reference<float>(ctx.pool(), p, X.data<float>(), W.data<float>(), B ? B->data<float>() : nullptr,
+                          Y.data<float>());
   }
-#ifdef CONVFIX_HAVE_DNNL
-  if (ops::fast_kernels_enabled() && p.c > 0) {
-    CONVFIX_RETURN_IF_ERROR(conv_dnnl(ctx, p, X, W, B, &Y));
-    ctx.set_output(0, std::move(Y));
-    return Status::OK();
-  }
-#endif
-  conv_reference<float>(ctx.pool(), p, X.data<float>(), W.data<float>(), B ? B->data<float>() : nullptr,
-                        Y.data<float>());
   ctx.set_output(0, std::move(Y));
   return Status::OK();
 }
 
 }  // namespace
 
-void register_ops_conv(OpRegistry& r) { r.add({"", "Conv", conv_kernel, FloatCompute::kHalf}); }
+void register_ops_conv(OpRegistry& r) {
+  OpDef d{"", "Conv", conv_kernel, FloatCompute::kHalf};
+  d.fuses_activation = true;  // Relu / LeakyRelu / Clip as oneDNN post-ops (fast path only)
+  d.blocked = BlockedLayout::kNative;  // nChw16c in and out on the fast path
+  r.add(std::move(d));
+}
 
 }  // namespace convfix

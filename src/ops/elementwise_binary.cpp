@@ -248,15 +248,16 @@ KernelFn make_variadic(BinOp op, bool mean) {
 }  // namespace
 
 void register_ops_elementwise_binary(OpRegistry& r) {
-  r.add({"", "Add", make_binary(BinOp::kAdd), FloatCompute::kHalf});
-  r.add({"", "Sub", make_binary(BinOp::kSub), FloatCompute::kHalf});
-  r.add({"", "Mul", make_binary(BinOp::kMul), FloatCompute::kHalf});
-  r.add({"", "Div", make_binary(BinOp::kDiv), FloatCompute::kHalf});
+  // Same-shape nChw16c operands are combined buffer by buffer (op_registry.h).
+  r.add(elementwise_layout({"", "Add", make_binary(BinOp::kAdd), FloatCompute::kHalf}));
+  r.add(elementwise_layout({"", "Sub", make_binary(BinOp::kSub), FloatCompute::kHalf}));
+  r.add(elementwise_layout({"", "Mul", make_binary(BinOp::kMul), FloatCompute::kHalf}));
+  r.add(elementwise_layout({"", "Div", make_binary(BinOp::kDiv), FloatCompute::kHalf}));
   r.add({"", "Pow", make_binary(BinOp::kPow), FloatCompute::kHalf});
   r.add({"", "Mod", make_binary(BinOp::kMod), FloatCompute::kHalf});
-  r.add({"", "Max", make_variadic(BinOp::kMax, false), FloatCompute::kHalf});
-  r.add({"", "Min", make_variadic(BinOp::kMin, false), FloatCompute::kHalf});
-  r.add({"", "Sum", make_variadic(BinOp::kAdd, false), FloatCompute::kHalf});
+  r.add(elementwise_layout({"", "Max", make_variadic(BinOp::kMax, false), FloatCompute::kHalf}));
+  r.add(elementwise_layout({"", "Min", make_variadic(BinOp::kMin, false), FloatCompute::kHalf}));
+  r.add(elementwise_layout({"", "Sum", make_variadic(BinOp::kAdd, false), FloatCompute::kHalf}));
   r.add({"", "Mean", make_variadic(BinOp::kAdd, true), FloatCompute::kHalf});
 }
 

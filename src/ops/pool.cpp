@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "convfix/layout.h"
 #include "ops/kernel_util.h"
 #include "ops/nn_geometry.h"
 
@@ -182,9 +183,14 @@ bool fast_pool_applies(const PoolProblem& p, PoolKind kind) {
   return kind != PoolKind::kLp && p.in[0] == 1 && p.k[0] == 1 && p.out[0] == 1 && p.dil[1] == 1 && p.dil[2] == 1;
 }
 
+// L = 1: plain planes (one per image and channel). L = 16: nChw16c, one
+// plane per image and block of 16 channels, each cell 16 lanes wide; the
+// same loops run over the lanes.
+template <int L>
 void pool2d_fast(ThreadPool* pool, const PoolProblem& p, const float* x, float* y, bool is_max, bool count_include_pad) {
   const int64_t H = p.in[1], W = p.in[2], OH = p.out[1], OW = p.out[2], KW = p.k[2];
   const int64_t SW = p.stride[2], PW = p.pad[2];
+  const int64_t planes = p.planes / L;
   // Row cells cover input columns -PW .. (OW-1)*SW - PW + KW - 1.
   const int64_t row_len = std::max<int64_t>((OW - 1) * SW + KW, PW + W);
   const float fill = is_max ? -std::numeric_limits<float>::infinity() : 0.0f;
@@ -203,64 +209,61 @@ void pool2d_fast(ThreadPool* pool, const PoolProblem& p, const float* x, float* 
       cnt_h[static_cast<size_t>(oh)] = static_cast<float>(c);
     }
   }
-  parallel_for(pool, p.planes, [&](int64_t s, int64_t e) {
-    std::vector<float> row_buf(static_cast<size_t>(row_len) + 16);
+  parallel_for(pool, planes, [&](int64_t s, int64_t e) {
+    std::vector<float> row_buf(static_cast<size_t>(row_len * L) + 16);
     float* row = row_buf.data();
     for (int64_t pl = s; pl < e; ++pl) {
-      const float* in = x + pl * H * W;
-      float* out = y + pl * OH * OW;
+      const float* in = x + pl * H * W * L;
+      float* out = y + pl * OH * OW * L;
       for (int64_t oh = 0; oh < OH; ++oh) {
         int64_t h0, h1;
         taps(p, 1, oh, &h0, &h1);
-        for (int64_t i = 0; i < row_len; ++i) row[i] = fill;
-        float* mid = row + PW;  // mid[iw] for input column iw
+        for (int64_t i = 0; i < row_len * L; ++i) row[i] = fill;
+        float* mid = row + PW * L;  // mid[iw*L + l] for input column iw
         const int64_t ih0 = oh * p.stride[1] - p.pad[1];
         if (h1 > h0) {
-          const float* r0 = in + (ih0 + h0) * W;
-          for (int64_t iw = 0; iw < W; ++iw) mid[iw] = r0[iw];
+          const float* r0 = in + (ih0 + h0) * W * L;
+          for (int64_t i = 0; i < W * L; ++i) mid[i] = r0[i];
           for (int64_t kh = h0 + 1; kh < h1; ++kh) {
-            const float* r = in + (ih0 + kh) * W;
+            const float* r = in + (ih0 + kh) * W * L;
             if (is_max)
-              for (int64_t iw = 0; iw < W; ++iw) mid[iw] = std::max(mid[iw], r[iw]);
+              for (int64_t i = 0; i < W * L; ++i) mid[i] = std::max(mid[i], r[i]);
             else
-              for (int64_t iw = 0; iw < W; ++iw) mid[iw] += r[iw];
+              for (int64_t i = 0; i < W * L; ++i) mid[i] += r[i];
           }
         }
-        float* o = out + oh * OW;
-        if (is_max) {
-          if (SW == 1) {
-            for (int64_t ow = 0; ow < OW; ++ow) o[ow] = row[ow];
-            for (int64_t kw = 1; kw < KW; ++kw)
+        float* o = out + oh * OW * L;
+        if (L == 1 && SW == 1) {  // contiguous windows: vectorise over ow
+          for (int64_t ow = 0; ow < OW; ++ow) o[ow] = row[ow];
+          for (int64_t kw = 1; kw < KW; ++kw) {
+            if (is_max)
               for (int64_t ow = 0; ow < OW; ++ow) o[ow] = std::max(o[ow], row[ow + kw]);
-          } else {
-            for (int64_t ow = 0; ow < OW; ++ow) {
-              const float* c = row + ow * SW;
-              float m = c[0];
-              for (int64_t kw = 1; kw < KW; ++kw) m = std::max(m, c[kw]);
-              o[ow] = m;
-            }
+            else
+              for (int64_t ow = 0; ow < OW; ++ow) o[ow] += row[ow + kw];
           }
         } else {
-          if (SW == 1) {
-            for (int64_t ow = 0; ow < OW; ++ow) o[ow] = row[ow];
-            for (int64_t kw = 1; kw < KW; ++kw)
-              for (int64_t ow = 0; ow < OW; ++ow) o[ow] += row[ow + kw];
-          } else {
-            for (int64_t ow = 0; ow < OW; ++ow) {
-              const float* c = row + ow * SW;
-              float m = c[0];
-              for (int64_t kw = 1; kw < KW; ++kw) m += c[kw];
-              o[ow] = m;
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            const float* c = row + ow * SW * L;
+            float* ol = o + ow * L;
+            for (int l = 0; l < L; ++l) ol[l] = c[l];
+            for (int64_t kw = 1; kw < KW; ++kw) {
+              const float* ck = c + kw * L;
+              if (is_max)
+                for (int l = 0; l < L; ++l) ol[l] = std::max(ol[l], ck[l]);
+              else
+                for (int l = 0; l < L; ++l) ol[l] += ck[l];
             }
           }
+        }
+        if (!is_max) {
           const float ch = cnt_h[static_cast<size_t>(oh)];
           for (int64_t ow = 0; ow < OW; ++ow) {
             const float cnt = ch * cnt_w[static_cast<size_t>(ow)];
-            o[ow] = cnt > 0 ? o[ow] / cnt : 0.0f;
+            for (int l = 0; l < L; ++l) o[ow * L + l] = cnt > 0 ? o[ow * L + l] / cnt : 0.0f;
           }
         }
         if (is_max && h1 <= h0)  // no input row under the window: as max_pool
-          for (int64_t ow = 0; ow < OW; ++ow) o[ow] = -std::numeric_limits<float>::infinity();
+          for (int64_t i = 0; i < OW * L; ++i) o[i] = -std::numeric_limits<float>::infinity();
       }
     }
   }, 1);
@@ -269,7 +272,7 @@ void pool2d_fast(ThreadPool* pool, const PoolProblem& p, const float* x, float* 
 KernelFn make_pool(PoolKind kind, bool global) {
   return [kind, global](KernelContext& ctx) -> Status {
     CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
-    const Tensor& X = *ctx.input(0);
+    Tensor X = *ctx.input(0);
     const DType t = X.dtype();
     const bool int_ok = kind == PoolKind::kMax && (t == DType::kI8 || t == DType::kU8);
     if (t != DType::kF32 && t != DType::kF64 && !int_ok)
@@ -277,6 +280,18 @@ KernelFn make_pool(PoolKind kind, bool global) {
                              ctx.node().op_type);
     PoolProblem p;
     CONVFIX_RETURN_IF_ERROR(pool_problem(ctx, X, global, &p));
+    // nChw16c input (OpDef::blocked = kNative): pooled in place of layout by
+    // the fast path, giving an nChw16c output; otherwise made plain first.
+    if (X.layout() == MemoryLayout::kNChw16c) {
+      if (kind != PoolKind::kLp && !ctx.wants_output(1) && fast_pool_applies(p, kind)) {
+        Tensor Y = Tensor::uninitialized(t, p.out_dims).with_layout(MemoryLayout::kNChw16c);
+        pool2d_fast<16>(ctx.pool(), p, X.data<float>(), Y.data<float>(), kind == PoolKind::kMax,
+                        ctx.attr_int("count_include_pad", 0) != 0);
+        ctx.set_output(0, std::move(Y));
+        return Status::OK();
+      }
+      X = to_plain(X, ctx.pool());
+    }
     Tensor Y = Tensor::uninitialized(t, p.out_dims);
     if (kind == PoolKind::kMax) {
       const bool want_idx = ctx.wants_output(1);
@@ -287,7 +302,7 @@ KernelFn make_pool(PoolKind kind, bool global) {
       switch (t) {
         case DType::kF32:
           if (!want_idx && fast_pool_applies(p, kind))
-            pool2d_fast(ctx.pool(), p, X.data<float>(), Y.data<float>(), true, false);
+            pool2d_fast<1>(ctx.pool(), p, X.data<float>(), Y.data<float>(), true, false);
           else
             max_pool<float>(ctx.pool(), p, X.data<float>(), Y.data<float>(), pi, order == 1);
           break;
@@ -305,7 +320,7 @@ KernelFn make_pool(PoolKind kind, bool global) {
         if (!(lp > 0)) return ctx.error("attribute p must be positive, got " + std::to_string(lp));
       }
       if (t == DType::kF32 && fast_pool_applies(p, kind))
-        pool2d_fast(ctx.pool(), p, X.data<float>(), Y.data<float>(), false, cip);
+        pool2d_fast<1>(ctx.pool(), p, X.data<float>(), Y.data<float>(), false, cip);
       else if (t == DType::kF32) sum_pool<float>(ctx.pool(), p, X.data<float>(), Y.data<float>(), kind, cip, lp);
       else sum_pool<double>(ctx.pool(), p, X.data<double>(), Y.data<double>(), kind, cip, lp);
     }
@@ -317,8 +332,11 @@ KernelFn make_pool(PoolKind kind, bool global) {
 }  // namespace
 
 void register_ops_pool(OpRegistry& r) {
-  r.add({"", "MaxPool", make_pool(PoolKind::kMax, false), FloatCompute::kHalf});
-  r.add({"", "AveragePool", make_pool(PoolKind::kAverage, false), FloatCompute::kHalf});
+  OpDef mp{"", "MaxPool", make_pool(PoolKind::kMax, false), FloatCompute::kHalf};
+  OpDef ap{"", "AveragePool", make_pool(PoolKind::kAverage, false), FloatCompute::kHalf};
+  mp.blocked = ap.blocked = BlockedLayout::kNative;
+  r.add(std::move(mp));
+  r.add(std::move(ap));
   r.add({"", "LpPool", make_pool(PoolKind::kLp, false), FloatCompute::kHalf});
   r.add({"", "GlobalMaxPool", make_pool(PoolKind::kMax, true), FloatCompute::kHalf});
   r.add({"", "GlobalAveragePool", make_pool(PoolKind::kAverage, true), FloatCompute::kHalf});
