@@ -73,6 +73,12 @@ struct CompareModelInfo {
   std::string input_name;
   std::vector<int64_t> input_dims;        // with -1 for a dynamic batch
   std::string layout;                     // "nchw" / "nhwc"
+  std::string input_dtype;                // "f32", "i8", ...
+  // A quantized integer input (per-tensor): the preset's float values are
+  // quantized, q = clamp(round_half_even(x / scale) + zero_point).
+  std::optional<double> input_quant_scale;
+  int64_t input_quant_zero_point = 0;
+  bool outputs_dequantized = false;       // integer outputs compared as (q - zero_point) * scale
   std::string preset;
   float crop_fraction = 1;
   std::vector<std::string> output_names;

@@ -35,7 +35,10 @@ struct CachedOutputs {
   std::vector<Tensor> tensors;      // f32, first dimension 1
 };
 
-std::string preprocessing_key(const Preset& preset, const ImageInputSpec& spec);
+// `input_quant`: per-tensor quantization applied to the preset's float values
+// for an integer input (see compare.h); part of the key when given.
+std::string preprocessing_key(const Preset& preset, const ImageInputSpec& spec,
+                              const std::optional<QuantParams>& input_quant = std::nullopt);
 std::string output_cache_key(const std::string& model_sha256, const std::string& preprocessing,
                              const std::string& image_sha256);
 Expected<std::string> default_output_cache_dir();

@@ -27,6 +27,8 @@ struct ModelState {
   ImageInputSpec input;
   Preset preset;
   std::string prep_key;
+  std::optional<QuantParams> input_quant;          // per-tensor, integer input: quantize the float preset values
+  std::vector<std::optional<QuantParams>> output_quant;  // per output: dequantize (per-tensor only)
   bool have_output_dims = false;
   std::vector<std::vector<int64_t>> output_dims;  // per output, per image
 };
@@ -67,10 +69,45 @@ Expected<ModelState> open_model(const CompareModelSpec& m, const CompareOptions&
   if (!spec.ok()) return spec.status().with_context(m.path);
   st.input = spec.value();
   st.prep_key = preprocessing_key(st.preset, st.input);
+  const auto& iq = st.graph->inputs[0].quant;
+  if (iq && !dtype_is_float(st.input.dtype)) {
+    if (iq->scale.size() != 1 || iq->zero_point.size() > 1 || !(iq->scale[0] > 0))
+      return not_implemented(m.path + ": input '" + st.input.input_name +
+                             "' is quantized per channel; compare handles per-tensor input quantization only");
+    if (st.input.dtype != DType::kI8 && st.input.dtype != DType::kU8 && st.input.dtype != DType::kI16)
+      return not_implemented(m.path + ": input '" + st.input.input_name + "' is quantized " +
+                             dtype_name(st.input.dtype) + "; compare handles i8, u8 and i16 inputs");
+    st.input_quant = *iq;
+    st.prep_key = preprocessing_key(st.preset, st.input, st.input_quant);
+  }
+  for (const auto& vi : st.graph->outputs) {
+    std::optional<QuantParams> q;
+    if (vi.quant && !dtype_is_float(vi.dtype) && vi.quant->scale.size() == 1 && vi.quant->zero_point.size() <= 1)
+      q = vi.quant;
+    st.output_quant.push_back(q);
+  }
   auto ex = Executor::create(st.graph, ExecOptions{o.threads, /*require_all_ops=*/true});
   if (!ex.ok()) return ex.status().with_context(m.path);
   st.exec = std::move(ex).value();
   return st;
+}
+
+// q = clamp(round_half_even(x / scale) + zero_point) for an integer input type.
+Tensor quantize_input(const Tensor& xf, DType dtype, const QuantParams& q) {
+  Tensor x(dtype, xf.dims());
+  const float* src = xf.data<float>();
+  const double scale = q.scale[0];
+  const double zp = q.zero_point.empty() ? 0.0 : static_cast<double>(q.zero_point[0]);
+  const double lo = dtype == DType::kI8 ? -128 : dtype == DType::kU8 ? 0 : -32768;
+  const double hi = dtype == DType::kI8 ? 127 : dtype == DType::kU8 ? 255 : 32767;
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const double v = std::clamp(std::nearbyint(static_cast<double>(src[i]) / scale) + zp, lo, hi);
+    if (dtype == DType::kI8) x.data<int8_t>()[i] = static_cast<int8_t>(v);
+    else if (dtype == DType::kU8) x.data<uint8_t>()[i] = static_cast<uint8_t>(v);
+    else x.data<int16_t>()[i] = static_cast<int16_t>(v);
+  }
+  x.set_quant(q);
+  return x;
 }
 
 // Runs `images` through one model; returns per image the outputs with batch 1.
@@ -84,7 +121,15 @@ Expected<std::vector<CachedOutputs>> run_images(ModelState& m, const std::vector
     std::vector<Image> chunk;
     for (int64_t i = start; i < start + count; ++i) chunk.push_back(*images[static_cast<size_t>(i)]);
     const int64_t rows = m.input.batch > 0 ? m.input.batch : count;
-    CONVFIX_ASSIGN_OR_RETURN(Tensor x, make_image_batch(chunk, m.preset, m.input, rows));
+    Tensor x;
+    if (m.input_quant) {
+      ImageInputSpec float_spec = m.input;
+      float_spec.dtype = DType::kF32;
+      CONVFIX_ASSIGN_OR_RETURN(Tensor xf, make_image_batch(chunk, m.preset, float_spec, rows));
+      x = quantize_input(xf, m.input.dtype, *m.input_quant);
+    } else {
+      CONVFIX_ASSIGN_OR_RETURN(x, make_image_batch(chunk, m.preset, m.input, rows));
+    }
     chunk.clear();
     TensorMap feeds{{m.input.input_name, std::move(x)}};
     auto out = m.exec->run(feeds);
@@ -97,7 +142,12 @@ Expected<std::vector<CachedOutputs>> run_images(ModelState& m, const std::vector
       if (y.rank() < 1 || y.dim(0) != rows)
         return shape_error(m.spec.path + ": output '" + vi.name + "' has shape " + dims_to_string(y.dims()) +
                            "; expected the batch (" + std::to_string(rows) + ") first");
-      auto yf = y.to_f32();
+      // Integer outputs are compared in their real-valued view, (q - zero_point) * scale:
+      // to_f32() dequantizes a tensor that carries its parameters; others get the graph's.
+      Tensor yq = y;
+      const auto& oq = m.output_quant[per_output.size()];
+      if (!yq.quant() && oq) yq.set_quant(oq);
+      auto yf = yq.to_f32();
       if (!yf.ok()) return yf.status().with_context(m.spec.path + ": output '" + vi.name + "'");
       per_output.push_back(std::move(yf).value());
     }
@@ -221,6 +271,12 @@ Expected<CompareResult> compare_models(const CompareOptions& o, const ComparePro
     info.preset = st.preset.name;
     info.crop_fraction = st.preset.crop_fraction;
     for (const auto& vi : st.graph->outputs) info.output_names.push_back(vi.name);
+    if (st.input_quant) {
+      info.input_quant_scale = st.input_quant->scale[0];
+      info.input_quant_zero_point = st.input_quant->zero_point.empty() ? 0 : st.input_quant->zero_point[0];
+    }
+    info.input_dtype = dtype_name(st.input.dtype);
+    for (const auto& q : st.output_quant) info.outputs_dequantized |= q.has_value();
     if (!models.empty()) {
       const ImageInputSpec& a = models.front().input;
       const ImageInputSpec& b = st.input;

@@ -39,7 +39,7 @@ bool get(const std::string& s, size_t& pos, T* v) {
 
 }  // namespace
 
-std::string preprocessing_key(const Preset& p, const ImageInputSpec& s) {
+std::string preprocessing_key(const Preset& p, const ImageInputSpec& s, const std::optional<QuantParams>& q) {
   std::string k = "preset " + p.name + (p.bgr ? " bgr" : " rgb") + " scale " + fmt_float(p.scale) + " mean";
   for (float m : p.mean) k += " " + fmt_float(m);
   k += " std";
@@ -47,6 +47,12 @@ std::string preprocessing_key(const Preset& p, const ImageInputSpec& s) {
   k += " crop " + fmt_float(p.crop_fraction);
   k += "; input " + s.input_name + " " + layout_name(s.layout) + " c" + std::to_string(s.channels) + " " +
        std::to_string(s.height) + "x" + std::to_string(s.width) + " " + dtype_name(s.dtype);
+  if (q) {
+    k += "; quantized scale";
+    for (float v : q->scale) k += " " + fmt_float(v);
+    k += " zero point";
+    for (int64_t z : q->zero_point) k += " " + std::to_string(z);
+  }
   return k;
 }
 

@@ -13,3 +13,8 @@ add_test(NAME compare_mobilenet_v2
           --models-dir ${CONVFIX_COMPARE_MODELS})
 set_tests_properties(compare_mobilenet_v2 PROPERTIES
   LABELS compare FIXTURES_REQUIRED compare_models SKIP_RETURN_CODE 77 TIMEOUT 1800)
+# Real conversion pairs from ../shared/models (Keras -> TFLite float and int8),
+# against the TFLite runtime (tools/tflite_run.js); skipped without them.
+add_test(NAME compare_tflite_shared_pairs
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/compare/check_compare_tflite.py --convfix $<TARGET_FILE:convfix>)
+set_tests_properties(compare_tflite_shared_pairs PROPERTIES LABELS compare SKIP_RETURN_CODE 77 TIMEOUT 1800)

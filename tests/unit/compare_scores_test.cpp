@@ -169,6 +169,9 @@ TEST(OutputCache, KeyDependsOnEveryPart) {
   ImageInputSpec nhwc = spec;
   nhwc.layout = Layout::kNHWC;
   EXPECT_NE(preprocessing_key(*torch, spec), preprocessing_key(*torch, nhwc));
+  const QuantParams q1{{1.0f / 255}, {-128}, 0}, q2{{1.0f / 255}, {0}, 0};
+  EXPECT_NE(preprocessing_key(*torch, spec), preprocessing_key(*torch, spec, q1));
+  EXPECT_NE(preprocessing_key(*torch, spec, q1), preprocessing_key(*torch, spec, q2));
 }
 
 }  // namespace
