@@ -43,14 +43,21 @@ OP = dict(ADD=0, AVERAGE_POOL_2D=1, CONCATENATION=2, CONV_2D=3, DEPTHWISE_CONV_2
           SPACE_TO_DEPTH=26, TANH=28, CUSTOM=32, PAD=34, GATHER=36, TRANSPOSE=39, MEAN=40, SUB=41, DIV=42,
           SQUEEZE=43, STRIDED_SLICE=45, SPLIT=49, PRELU=54, MAXIMUM=55, ARG_MAX=56, PADV2=60,
           TRANSPOSE_CONV=67, PACK=83, RESIZE_NEAREST_NEIGHBOR=97, LEAKY_RELU=98, MIRROR_PAD=100,
-          QUANTIZE=114, HARD_SWISH=117, IF=118, DENSIFY=124, BATCH_MATMUL=126, GELU=150)
+          QUANTIZE=114, HARD_SWISH=117, IF=118, DENSIFY=124, BATCH_MATMUL=126, GELU=150,
+          FLOOR=8, L2_POOL_2D=12, RELU_N1_TO_1=20, BATCH_TO_SPACE_ND=37, SPACE_TO_BATCH_ND=38, EXP=47,
+          LOG_SOFTMAX=50, CAST=53, MINIMUM=57, NEG=59, SLICE=65, TILE=69, EXPAND_DIMS=70, LOG=73, SUM=74,
+          SQRT=75, RSQRT=76, SHAPE=77, ARG_MIN=79, REDUCE_MAX=82, UNPACK=88, REDUCE_MIN=89, SQUARE=92,
+          SQUARED_DIFFERENCE=99, ABS=101, SPLIT_V=102, ELU=111, LESS=58, WHILE=119)
 # BuiltinOptions union codes
 OPT = dict(Conv2D=1, DepthwiseConv2D=2, Pool2D=5, FullyConnected=8, Softmax=9, Concatenation=10, Add=11,
            L2Norm=12, LocalResponseNormalization=13, ResizeBilinear=15, Reshape=17, SpaceToDepth=19, Mul=21,
            Pad=22, Gather=23, Transpose=26, Reducer=27, Sub=28, Div=29, Squeeze=30, StridedSlice=32,
            Split=35, Dequantize=38, MaximumMinimum=39, ArgMax=40, PadV2=43, TransposeConv=49, Pack=59,
            ResizeNearestNeighbor=74, LeakyRelu=75, MirrorPad=77, Quantize=89, HardSwish=91, If=92,
-           DepthToSpace=94, Densify=99, BatchMatMul=101, Gelu=116)
+           DepthToSpace=94, Densify=99, BatchMatMul=101, Gelu=116,
+           BatchToSpaceND=24, SpaceToBatchND=25, Exp=33, LogSoftmax=36, Cast=37, Slice=48, Tile=51,
+           ExpandDims=52, Neg=42, Shape=55, ArgMin=57, Unpack=64, Square=66, SquaredDifference=76, Abs=78,
+           SplitV=79, While=93)
 
 
 # ------------------------------------------------------------ FlatBuffer writing
@@ -819,6 +826,238 @@ def model_file_features():
     return m, [rnd(1, 4)], [None], 0.0, "custom op, string/INT4/variable constants, intermediates, duplicate names"
 
 
+# ------------------------------------------------------------ kernel coverage (oracle: the runtime)
+# These have no numpy reference (expect None); tests/tflite/test_oracle.py
+# compares convfix with the TFLite runtime on them.
+def q(scale, zp, axis=None):
+    d = dict(scale=list(np.atleast_1d(np.asarray(scale, np.float64))), zero_point=list(np.atleast_1d(zp)))
+    if axis is not None:
+        d["axis"] = axis
+    return d
+
+
+def model_float_ops():
+    """Float ops not covered above: unary math, reductions, slicing, tiling, batch/space, casts."""
+    m = Model()
+    g = m.subgraph("main")
+    x = rnd(1, 6, 8, 4)
+    ti = g.tensor("input", x.shape)
+    outs = []
+
+    def op(name, inputs, shape, options=None, ttype=F32, out=True, n_out=1, version=1):
+        ts = [g.tensor(f"{name.lower()}_{len(g.tensors)}_{k}", shape if n_out == 1 else shape[k], ttype)
+              for k in range(n_out)]
+        g.op(name, inputs, ts, options, version=version)
+        if out:
+            outs.extend(ts)
+        return ts[0] if n_out == 1 else ts
+
+    i32 = lambda name, v: g.const(name, np.array(v, np.int32), I32)
+    s = list(x.shape)
+    op("EXP", [ti], s, (OPT["Exp"], []))
+    ta = op("ABS", [ti], s, (OPT["Abs"], []))
+    tp = op("ADD", [ta, g.const("eps", np.array([0.1], np.float32))], s, opts_act(OPT["Add"], NONE), out=False)
+    op("SQRT", [tp], s)
+    op("RSQRT", [tp], s)
+    op("LOG", [tp], s)
+    op("ELU", [ti], s)
+    op("NEG", [ti], s, (OPT["Neg"], []))
+    op("SQUARE", [ti], s, (OPT["Square"], []))
+    op("RELU_N1_TO_1", [ti], s)
+    op("FLOOR", [ti], s)
+    c = rnd(4)
+    op("SQUARED_DIFFERENCE", [ti, g.const("sqd/c", c)], s, (OPT["SquaredDifference"], []))
+    op("MINIMUM", [ti, g.const("min/c", c)], s, (OPT["MaximumMinimum"], []))
+    op("LOG_SOFTMAX", [ti], s, (OPT["LogSoftmax"], []))
+    op("SUM", [ti, i32("sum/axes", [1])], [1, 8, 4], (OPT["Reducer"], [(0, "bool", False)]))
+    op("REDUCE_MAX", [ti, i32("max/axes", [3])], [1, 6, 8, 1], (OPT["Reducer"], [(0, "bool", True)]))
+    op("REDUCE_MIN", [ti, i32("min/axes", [1, 2])], [1, 4], (OPT["Reducer"], [(0, "bool", False)]))
+    op("SLICE", [ti, i32("slice/begin", [0, 1, 2, 0]), i32("slice/size", [1, 3, -1, 2])], [1, 3, 6, 2], (OPT["Slice"], []))
+    op("SPLIT_V", [ti, i32("splitv/sizes", [1, -1]), i32("splitv/axis", [3])], [[1, 6, 8, 1], [1, 6, 8, 3]],
+       (OPT["SplitV"], [(0, "i32", 2)]), n_out=2)
+    op("UNPACK", [ti], [[1, 6, 8]] * 4, (OPT["Unpack"], [(0, "i32", 4), (1, "i32", 3)]), n_out=4)
+    op("TILE", [ti, i32("tile/m", [1, 1, 2, 1])], [1, 6, 16, 4], (OPT["Tile"], []))
+    op("EXPAND_DIMS", [ti, i32("expand/axis", [0])], [1, 1, 6, 8, 4], (OPT["ExpandDims"], []))
+    op("L2_POOL_2D", [ti], [1, 3, 4, 4], opts_pool(VALID, 2, 2, 2, 2))
+    tb = op("SPACE_TO_BATCH_ND", [ti, i32("s2b/block", [2, 2]), i32("s2b/pad", [[1, 1], [0, 2]])], [4, 4, 5, 4],
+            (OPT["SpaceToBatchND"], []))
+    op("BATCH_TO_SPACE_ND", [tb, i32("b2s/block", [2, 2]), i32("b2s/crops", [[1, 1], [0, 2]])], s,
+       (OPT["BatchToSpaceND"], []))
+    op("ARG_MIN", [ti, i32("argmin/axis", [3])], [1, 6, 8], (OPT["ArgMin"], [(0, "i8", I32)]), ttype=I32)
+    op("CAST", [ti], s, (OPT["Cast"], [(0, "i8", F32), (1, "i8", I32)]), ttype=I32)
+    op("SHAPE", [ti], [4], (OPT["Shape"], [(0, "i8", I32)]), ttype=I32)
+    # STRIDED_SLICE: negative stride on H, shrink on N, begin/end masks.
+    op("STRIDED_SLICE", [ti, i32("ss/b", [0, -1, 1, 0]), i32("ss/e", [1, 0, 7, 4]), i32("ss/s", [1, -2, 3, 1])], [3, 2, 4],
+       (OPT["StridedSlice"], [(0, "i32", 8), (1, "i32", 8), (4, "i32", 1)]), version=2)
+    g.inputs, g.outputs = [ti], outs
+    return m, [x], [None] * len(outs), 0.0, "float unary math, SUM/REDUCE_MAX/REDUCE_MIN, SLICE, SPLIT_V, UNPACK, TILE, EXPAND_DIMS, L2_POOL_2D, SPACE_TO_BATCH_ND/BATCH_TO_SPACE_ND, ARG_MIN, CAST, SHAPE, STRIDED_SLICE masks"
+
+
+def model_quant_ops_int8():
+    """int8 activation ops: ADD/SUB/MUL with different scales, pools, CONCATENATION requantising,
+    PAD, RESIZE, LOGISTIC/TANH/HARD_SWISH/LEAKY_RELU/RELU/RELU6, SOFTMAX, MEAN, MAXIMUM/MINIMUM,
+    depthwise multiplier 2, FULLY_CONNECTED, QUANTIZE (requantise), shape ops on int8."""
+    m = Model()
+    g = m.subgraph("main")
+    sx, zx = 0.05, -3
+    x = RNG.integers(-128, 128, (1, 8, 8, 4)).astype(np.int8)
+    ti = g.tensor("input", x.shape, I8, quant=q(sx, zx))
+    outs = []
+
+    def op(name, inputs, shape, quant, options=None, ttype=I8, version=2, out=True):
+        t = g.tensor(f"{name.lower()}_{len(g.tensors)}", shape, ttype, quant=quant)
+        g.op(name, inputs, [t], options, version=version)
+        if out:
+            outs.append(t)
+        return t
+
+    i32 = lambda name, v: g.const(name, np.array(v, np.int32), I32)
+    s = [1, 8, 8, 4]
+    cq = RNG.integers(-128, 128, (4,)).astype(np.int8)
+    tc = g.const("c_q", cq, I8, quant=q(0.03, 5))
+    ta = op("ADD", [ti, tc], s, q(0.08, -10), opts_act(OPT["Add"], RELU))
+    op("SUB", [ti, tc], s, q(0.07, 2), opts_act(OPT["Sub"], NONE), version=3)
+    op("MUL", [ti, ti], s, q(0.1, -100), opts_act(OPT["Mul"], NONE))
+    op("MUL", [ti, tc], s, q(0.004, 7), opts_act(OPT["Mul"], RELU6))
+    op("AVERAGE_POOL_2D", [ti], [1, 4, 4, 4], q(sx, zx), opts_pool(SAME, 2, 2, 3, 3))
+    op("MAX_POOL_2D", [ti], [1, 4, 4, 4], q(sx, zx), opts_pool(SAME, 2, 2, 3, 3))
+    # int8 CONCATENATION needs equal parameters in TFLite (uint8 may requantise: see the uint8 model).
+    op("CONCATENATION", [ti, ti], [1, 8, 8, 8], q(sx, zx), (OPT["Concatenation"], [(0, "i32", 3), (1, "i8", NONE)]))
+    op("PAD", [ti, i32("pad/p", [[0, 0], [1, 2], [0, 1], [0, 0]])], [1, 11, 9, 4], q(sx, zx), (OPT["Pad"], []))
+    op("RESIZE_BILINEAR", [ti, i32("rb/size", [12, 10])], [1, 12, 10, 4], q(sx, zx),
+       (OPT["ResizeBilinear"], [(2, "bool", False), (3, "bool", True)]), version=3)
+    op("RESIZE_NEAREST_NEIGHBOR", [ti, i32("rn/size", [5, 5])], [1, 5, 5, 4], q(sx, zx),
+       (OPT["ResizeNearestNeighbor"], [(0, "bool", False), (1, "bool", False)]), version=3)
+    op("LOGISTIC", [ti], s, q(1 / 256, -128))
+    op("TANH", [ti], s, q(1 / 128, 0))
+    op("HARD_SWISH", [ti], s, q(0.04, -40), (OPT["HardSwish"], []), version=1)
+    op("LEAKY_RELU", [ti], s, q(0.04, 20), (OPT["LeakyRelu"], [(0, "f32", 0.1)]))
+    op("RELU", [ti], s, q(sx, zx))
+    op("RELU6", [ti], s, q(0.03, -128))
+    op("SOFTMAX", [ti], s, q(1 / 256, -128), (OPT["Softmax"], [(0, "f32", 1.0)]))
+    op("MEAN", [ti, i32("mean/axes", [1, 2])], [1, 1, 1, 4], q(0.02, 1), (OPT["Reducer"], [(0, "bool", True)]))
+    op("MEAN", [ti, i32("mean3/axes", [3])], [1, 8, 8], q(0.03, -2), (OPT["Reducer"], [(0, "bool", False)]))
+    op("MAXIMUM", [ti, g.const("mx/c", cq, I8, quant=q(sx, zx))], s, q(sx, zx), (OPT["MaximumMinimum"], []))
+    op("MINIMUM", [ti, g.const("mn/c", cq, I8, quant=q(sx, zx))], s, q(sx, zx), (OPT["MaximumMinimum"], []))
+    dw = RNG.integers(-127, 128, (1, 3, 3, 8)).astype(np.int8)
+    dws = RNG.uniform(0.005, 0.02, 8)
+    db = RNG.integers(-2000, 2000, (8,)).astype(np.int32)
+    op("DEPTHWISE_CONV_2D", [ti, g.const("dw/w", dw, I8, quant=q(dws, [0] * 8, axis=3)),
+                             g.const("dw/b", db, I32, quant=q(sx * dws, [0] * 8))], [1, 4, 4, 8], q(0.06, 4),
+       opts_dw(SAME, 2, 2, 2, RELU6), version=3)
+    fw = RNG.integers(-127, 128, (5, 256)).astype(np.int8)
+    fb = RNG.integers(-3000, 3000, (5,)).astype(np.int32)
+    op("FULLY_CONNECTED", [ti, g.const("fc/w", fw, I8, quant=q(0.01, 0)), g.const("fc/b", fb, I32, quant=q(sx * 0.01, 0))],
+       [1, 5], q(0.5, -5), (OPT["FullyConnected"], [(0, "i8", NONE)]), version=4)
+    op("QUANTIZE", [ti], s, q(0.07, 9), (OPT["Quantize"], []))
+    tt = op("TRANSPOSE", [ti, i32("tr/perm", [0, 3, 1, 2])], [1, 4, 8, 8], q(sx, zx), (OPT["Transpose"], []))
+    op("RESHAPE", [tt, i32("rs/shape", [1, 32, 8])], [1, 32, 8], q(sx, zx), (OPT["Reshape"], [(0, "vi32", [1, 32, 8])]),
+       version=1)
+    op("SPACE_TO_DEPTH", [ti], [1, 4, 4, 16], q(sx, zx), (OPT["SpaceToDepth"], [(0, "i32", 2)]))
+    g.inputs, g.outputs = [ti], outs
+    return m, [x], [None] * len(outs), 0.0, "int8 ADD/SUB/MUL/pools/CONCATENATION/PAD/RESIZE/activations/SOFTMAX/MEAN/MAXIMUM/MINIMUM/DEPTHWISE x2/FC/QUANTIZE/TRANSPOSE/RESHAPE/SPACE_TO_DEPTH"
+
+
+def model_quant_ops_uint8():
+    """Legacy uint8: depthwise with a weight zero point, ADD, AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX, LOGISTIC,
+    CONCATENATION (axis -1)."""
+    m = Model()
+    g = m.subgraph("main")
+    sx, zx = 1 / 128, 128
+    x = RNG.integers(0, 256, (1, 6, 6, 3)).astype(np.uint8)
+    ti = g.tensor("input", x.shape, U8, quant=q(sx, zx))
+    outs = []
+
+    def op(name, inputs, shape, quant, options=None, version=1):
+        t = g.tensor(f"{name.lower()}_{len(g.tensors)}", shape, U8, quant=quant)
+        g.op(name, inputs, [t], options, version=version)
+        outs.append(t)
+        return t
+
+    dw = RNG.integers(0, 256, (1, 3, 3, 3)).astype(np.uint8)
+    db = RNG.integers(-500, 500, (3,)).astype(np.int32)
+    td = op("DEPTHWISE_CONV_2D", [ti, g.const("dw/w", dw, U8, quant=q(0.01, 120)),
+                                  g.const("dw/b", db, I32, quant=q(sx * 0.01, 0))], [1, 6, 6, 3], q(0.05, 100),
+            opts_dw(SAME, 1, 1, 1, RELU))
+    ta = op("ADD", [ti, td], [1, 6, 6, 3], q(0.06, 60), opts_act(OPT["Add"], NONE))
+    op("AVERAGE_POOL_2D", [ta], [1, 3, 3, 3], q(0.06, 60), opts_pool(VALID, 2, 2, 2, 2))
+    fw = RNG.integers(0, 256, (4, 108)).astype(np.uint8)
+    fb = RNG.integers(-500, 500, (4,)).astype(np.int32)
+    tf_ = op("FULLY_CONNECTED", [ta, g.const("fc/w", fw, U8, quant=q(0.02, 131)), g.const("fc/b", fb, I32, quant=q(0.06 * 0.02, 0))],
+             [1, 4], q(0.3, 128), (OPT["FullyConnected"], [(0, "i8", NONE)]))
+    op("SOFTMAX", [tf_], [1, 4], q(1 / 256, 0), (OPT["Softmax"], [(0, "f32", 1.0)]))
+    op("LOGISTIC", [ta], [1, 6, 6, 3], q(1 / 256, 0))
+    # (Inputs with other parameters than the output: this runtime's XNNPACK delegate copies the
+    # raw values without requantising, unlike TFLite's own kernel, so only equal ones are compared.)
+    op("CONCATENATION", [ta, ta], [1, 6, 6, 6], q(0.06, 60), (OPT["Concatenation"], [(0, "i32", -1), (1, "i8", NONE)]))
+    g.inputs, g.outputs = [ti], outs
+    return m, [x], [None] * len(outs), 0.0, "uint8 DEPTHWISE_CONV_2D (weight zero point), ADD, AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX, LOGISTIC, CONCATENATION"
+
+
+def model_hybrid():
+    """Dynamic-range quantisation: f32 activations, int8 weights (CONV_2D, FULLY_CONNECTED symmetric and asymmetric inputs)."""
+    m = Model()
+    g = m.subgraph("main")
+    x = rnd(1, 5, 5, 3)
+    ti = g.tensor("input", x.shape)
+    cw = RNG.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
+    tc = g.tensor("conv", [1, 5, 5, 4])
+    g.op("CONV_2D", [ti, g.const("conv/w", cw, I8, quant=q(0.01, 0)), g.const("conv/b", rnd(4))], [tc],
+         opts_conv(SAME, 1, 1, RELU), version=2)
+    fw = RNG.integers(-127, 128, (6, 100)).astype(np.int8)
+    t1 = g.tensor("fc_sym", [1, 6])
+    g.op("FULLY_CONNECTED", [tc, g.const("fc/w", fw, I8, quant=q(0.02, 0)), g.const("fc/b", rnd(6))], [t1],
+         (OPT["FullyConnected"], [(0, "i8", NONE)]), version=3)
+    t2 = g.tensor("fc_asym", [1, 6])
+    g.op("FULLY_CONNECTED", [tc, g.const("fc2/w", fw, I8, quant=q(0.02, 0)), g.const("fc2/b", rnd(6))], [t2],
+         (OPT["FullyConnected"], [(0, "i8", NONE), (3, "bool", True)]), version=9)
+    g.inputs, g.outputs = [ti], [tc, t1, t2]
+    return m, [x], [None] * 3, 0.0, "hybrid CONV_2D / FULLY_CONNECTED (f32 activations, int8 weights), symmetric and asymmetric input quantisation"
+
+
+def model_fp16_weights():
+    """float16 weights behind DEQUANTIZE (TFLiteConverter's float16 quantisation)."""
+    m = Model()
+    g = m.subgraph("main")
+    x = rnd(1, 6, 6, 3)
+    ti = g.tensor("input", x.shape)
+    w = rnd(4, 3, 3, 3, scale=0.5).astype(np.float16)
+    tw16 = g.tensor("conv/w_f16", w.shape, F16, raw=w.tobytes())
+    tw = g.tensor("conv/w", w.shape)
+    g.op("DEQUANTIZE", [tw16], [tw], (OPT["Dequantize"], []), version=3)
+    to = g.tensor("conv", [1, 6, 6, 4])
+    g.op("CONV_2D", [ti, tw, g.const("conv/b", rnd(4))], [to], opts_conv(SAME, 1, 1, NONE))
+    g.inputs, g.outputs = [ti], [to]
+    return m, [x], [None], 0.0, "DEQUANTIZE of float16 weights into CONV_2D"
+
+
+def model_while():
+    """WHILE loop: cond i < 3, body (i + 1, x * 1.5 + 1)."""
+    m = Model()
+    g = m.subgraph("main")
+    cond = m.subgraph("cond")
+    body = m.subgraph("body")
+    ti, tx = g.tensor("i", [1], I32), g.tensor("x", [2, 3])
+    oi, ox = g.tensor("i_out", [1], I32), g.tensor("x_out", [2, 3])
+    g.op("WHILE", [ti, tx], [oi, ox], (OPT["While"], [(0, "i32", 1), (1, "i32", 2)]))
+    g.inputs, g.outputs = [ti, tx], [oi, ox]
+    ci, cx = cond.tensor("i", [1], I32), cond.tensor("x", [2, 3])
+    cb = cond.tensor("go", [1], BOOL)
+    cond.op("LESS", [ci, cond.const("limit", np.array([3], np.int32), I32)], [cb])
+    cond.inputs, cond.outputs = [ci, cx], [cb]
+    bi, bx = body.tensor("i", [1], I32), body.tensor("x", [2, 3])
+    bi2, bx1, bx2 = body.tensor("i2", [1], I32), body.tensor("x1", [2, 3]), body.tensor("x2", [2, 3])
+    body.op("ADD", [bi, body.const("one", np.array([1], np.int32), I32)], [bi2], opts_act(OPT["Add"], NONE))
+    body.op("MUL", [bx, body.const("k", np.array([1.5], np.float32))], [bx1], opts_act(OPT["Mul"], NONE))
+    body.op("ADD", [bx1, body.const("b", np.array([1.0], np.float32))], [bx2], opts_act(OPT["Add"], NONE))
+    body.inputs, body.outputs = [bi, bx], [bi2, bx2]
+    x = rnd(2, 3)
+    y = x.copy()
+    for _ in range(3):
+        y = y * np.float32(1.5) + np.float32(1.0)
+    return m, [np.array([0], np.int32), x], [np.array([3], np.int32), y.astype(np.float32)], 1e-5, "WHILE with cond/body subgraphs (LESS)"
+
+
 MODELS = {
     "conv2d": (model_conv2d, True),
     "depthwise": (model_depthwise, True),
@@ -835,6 +1074,12 @@ MODELS = {
     "control_flow": (model_control_flow, True),
     "sparse": (model_sparse, True),
     "file_features": (model_file_features, False),
+    "float_ops": (model_float_ops, True),
+    "quant_ops_int8": (model_quant_ops_int8, True),
+    "quant_ops_uint8": (model_quant_ops_uint8, True),
+    "hybrid": (model_hybrid, True),
+    "fp16_weights": (model_fp16_weights, True),
+    "while": (model_while, True),
 }
 
 

@@ -51,8 +51,9 @@ Expected<Graph> read_tflite_bytes(const std::string& bytes, const std::string& n
 // accumulator (convfix extension; reading and writing do not depend on it).
 // - kRuntime (default): as the TFLite runtime runs by default on CPU, with
 //   its XNNPACK delegate: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
-//   compute acc * f32(s_in * s_w / s_out) in f32 and round half to even;
-//   every other op as kReference.
+//   compute acc * f32(s_in * s_w / s_out) in f32 and round half to even,
+//   MEAN over H and W likewise (XNNPACK's global average pooling); every
+//   other op as kReference.
 // - kReference: TFLite's reference kernels everywhere (Q0.31 fixed-point
 //   multiplier, rounding doubling high multiply, rounding right shift).
 // The two differ by at most one step per requantisation. The initial value

@@ -5,10 +5,13 @@
 // - float: f32 with double accumulation for MEAN / SUM / PROD;
 // - int32 / int64: exact (MEAN truncates like TFLite's integer mean);
 // - quantized i8/u8/i16: MAX/MIN on the integers (requantised when the output
-//   parameters differ); MEAN / SUM as sum(q - zp_in) * s_in / (n * s_out)
-//   (SUM: without / n) rounded half away from zero plus zp_out, clamped —
-//   TFLite computes the same with a fixed-point multiplier, so results can
-//   differ by one step at ties.
+//   parameters differ); MEAN over H and W of a 4-D tensor with TFLite's
+//   integer arithmetic (fixed-point multiplier s_in / s_out applied to
+//   sum(q - zp_in), rounding division by the count, + zp_out; with
+//   TfliteRounding::kRuntime as XNNPACK's global average pooling: f32
+//   s_in / (s_out * count), round half to even); other MEAN /
+//   SUM as TFLite's generic kernel: round(sum * s_in/s_out - zp_in * s_in/s_out
+//   [* n for SUM]) + zp_out in f32.
 // - ARG_MAX / ARG_MIN: first index of the extreme value, any numeric type.
 #include <cmath>
 #include <limits>
@@ -97,14 +100,43 @@ Status reduce_kernel(KernelContext& ctx, R kind) {
       if (sx != sy || zx != zy) v = zy + static_cast<int32_t>(std::round((v - zx) * sx / sy));
       qset(out, o, std::clamp(v, qmin(ydt), qmax(ydt)));
     }
-  } else {
-    std::vector<int64_t> acc(static_cast<size_t>(on), 0);
+  } else if (kind == R::kMean && x.rank() == 4 && red[1] && red[2] && !red[0] && !red[3]) {
+    // Spatial mean of NHWC: sum(q - zp_in), times s_in / s_out with the
+    // fixed-point multiplier, divided by the count rounding half away from
+    // zero, plus zp_out.
+    const QMul m = quantize_multiplier(sx / sy);
+    std::vector<int32_t> acc(static_cast<size_t>(on), 0);
     for (int64_t i = 0; i < x.numel(); ++i) acc[size_t(map[size_t(i)])] += qget(x, i) - zx;
+    const int32_t c = static_cast<int32_t>(std::max<int64_t>(cnt, 1));
+    // The runtime's XNNPACK delegate runs this as a global average pooling:
+    // f32 scale s_in / (s_out * count), round half to even.
+    const float fscale = static_cast<float>(sx) / (static_cast<float>(sy) * static_cast<float>(c));
+    const bool fast = runtime_rounding();
     for (int64_t o = 0; o < on; ++o) {
-      double real = static_cast<double>(acc[size_t(o)]) * sx;
-      if (kind == R::kMean) real /= static_cast<double>(std::max<int64_t>(cnt, 1));
-      const double q = std::round(real / sy) + zy;
-      qset(out, o, static_cast<int32_t>(std::clamp<double>(q, qmin(ydt), qmax(ydt))));
+      int32_t v;
+      if (fast) {
+        v = requant_float(acc[size_t(o)], fscale);
+      } else {
+        v = multiply_by_qmul(acc[size_t(o)], m);
+        v = v > 0 ? (v + c / 2) / c : (v - c / 2) / c;
+      }
+      qset(out, o, std::clamp(v + zy, qmin(ydt), qmax(ydt)));
+    }
+  } else {
+    // Other axes: sum of the raw integers, then in f32 as TFLite's generic
+    // quantized mean / sum: round(sum * s + bias) + zp_out.
+    std::vector<int64_t> acc(static_cast<size_t>(on), 0);
+    for (int64_t i = 0; i < x.numel(); ++i) acc[size_t(map[size_t(i)])] += qget(x, i);
+    const float scale = static_cast<float>(sx) / static_cast<float>(sy);
+    for (int64_t o = 0; o < on; ++o) {
+      float r;
+      if (kind == R::kMean) {
+        const float mean = static_cast<float>(acc[size_t(o)]) / static_cast<float>(std::max<int64_t>(cnt, 1));
+        r = std::round(mean * scale - static_cast<float>(zx) * scale);
+      } else {
+        r = std::round(static_cast<float>(acc[size_t(o)]) * scale - static_cast<float>(zx) * scale * static_cast<float>(cnt));
+      }
+      qset(out, o, static_cast<int32_t>(std::clamp<float>(r + static_cast<float>(zy), qmin(ydt), qmax(ydt))));
     }
   }
   ctx.set_output(0, std::move(out));
