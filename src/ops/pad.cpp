@@ -2,6 +2,7 @@
 // "paddings" (opset 1) or "pads" (opset 2-10) attribute, or from input 1
 // from opset 11 on, with constant_value input 2 and axes input 3 (opset 18).
 // Negative pads crop. Any dtype.
+#include "convfix/layout.h"
 #include "ops/data_movement_util.h"
 
 namespace convfix {
@@ -11,8 +12,8 @@ enum class Mode { kConstant, kReflect, kEdge, kWrap };
 
 Status pad(KernelContext& ctx) {
   CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
-  const Tensor& x = *ctx.input(0);
-  const int64_t r = x.rank();
+  Tensor x = *ctx.input(0);
+  int64_t r = x.rank();
   const std::string mode_s = ctx.attr_string("mode", "constant");
   Mode mode;
   if (mode_s == "constant") mode = Mode::kConstant;
@@ -58,6 +59,25 @@ Status pad(KernelContext& ctx) {
     begin[static_cast<size_t>(axes[i])] = pads[i];
     end[static_cast<size_t>(axes[i])] = pads[i + na];
   }
+  // nChw16c input (OpDef::blocked = kNative): a constant pad of H and W only
+  // is the same pad of the [N, C/16, H, W, 16] array the buffer holds, and
+  // gives an nChw16c output; anything else is computed on the plain tensor.
+  bool blocked_out = false;
+  std::vector<int64_t> logical_dims;
+  if (x.layout() == MemoryLayout::kNChw16c) {
+    const bool spatial = begin[0] == 0 && end[0] == 0 && begin[1] == 0 && end[1] == 0 && begin[2] >= 0 &&
+                         end[2] >= 0 && begin[3] >= 0 && end[3] >= 0;
+    if (mode == Mode::kConstant && spatial) {
+      logical_dims = {x.dim(0), x.dim(1), x.dim(2) + begin[2] + end[2], x.dim(3) + begin[3] + end[3]};
+      x = x.with_layout(MemoryLayout::kPlain).reshaped({x.dim(0), x.dim(1) / 16, x.dim(2), x.dim(3), 16});
+      begin.push_back(0);
+      end.push_back(0);
+      r = 5;
+      blocked_out = true;
+    } else {
+      x = to_plain(x, ctx.pool());
+    }
+  }
   std::vector<int64_t> od(static_cast<size_t>(r));
   // maps[d][o]: source coordinate for output coordinate o along d, -1 = constant.
   std::vector<std::vector<int64_t>> maps(static_cast<size_t>(r));
@@ -92,7 +112,7 @@ Status pad(KernelContext& ctx) {
       m[static_cast<size_t>(o)] = i;
     }
   }
-  Tensor out(x.dtype(), od);
+  Tensor out = Tensor::uninitialized(x.dtype(), od);  // every element is written below
   if (r == 0) {
     ops::copy_elements(x, 0, out, 0, 1);
     ctx.set_output(0, std::move(out));
@@ -130,12 +150,17 @@ Status pad(KernelContext& ctx) {
       }
     }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner)));
   }, ctx));
+  if (blocked_out) out = out.reshaped(logical_dims).with_layout(MemoryLayout::kNChw16c);
   ctx.set_output(0, std::move(out));
   return Status::OK();
 }
 
 }  // namespace
 
-void register_ops_pad(OpRegistry& r) { r.add({"", "Pad", pad}); }
+void register_ops_pad(OpRegistry& r) {
+  OpDef d{"", "Pad", pad};
+  d.blocked = BlockedLayout::kNative;  // constant H/W pads stay nChw16c
+  r.add(std::move(d));
+}
 
 }  // namespace convfix

@@ -423,7 +423,8 @@ TEST(Executor, ConvActivationFusionMatchesUnfusedAndStaysObservable) {
 // with blocked layouts off; an observer sees plain values equal to the
 // unblocked run's.
 TEST(Executor, BlockedLayoutGivesThePlainRunsResultsAndPlainObservedValues) {
-  for (const char* op : {"Conv", "Relu", "Add", "MaxPool", "AveragePool", "Concat", "GlobalAveragePool", "Mul", "Flatten", "Sigmoid"})
+  for (const char* op : {"Conv", "Relu", "Add", "MaxPool", "AveragePool", "Concat", "GlobalAveragePool", "Mul", "Flatten",
+                         "Sigmoid", "Pad"})
     if (!have_op(op)) GTEST_SKIP() << op;
   Graph g;
   g.name = "blocked";
@@ -446,10 +447,11 @@ TEST(Executor, BlockedLayoutGivesThePlainRunsResultsAndPlainObservedValues) {
   mp.attrs["kernel_shape"] = Attribute::of_ints({3, 3});
   mp.attrs["strides"] = Attribute::of_ints({2, 2});
   mp.attrs["pads"] = Attribute::of_ints({1, 1, 1, 1});
-  Node ap = node("ap", "AveragePool", {"s"}, {"a"});
+  g.initializers["pads"] = Tensor::from_vector<int64_t>(DType::kI64, {8}, {0, 0, 1, 1, 0, 0, 1, 1});
+  Node pad = node("pad", "Pad", {"s", "pads"}, {"sp"});  // H/W zero pad on nChw16c
+  Node ap = node("ap", "AveragePool", {"sp"}, {"a"});
   ap.attrs["kernel_shape"] = Attribute::of_ints({3, 3});
   ap.attrs["strides"] = Attribute::of_ints({2, 2});
-  ap.attrs["pads"] = Attribute::of_ints({1, 1, 1, 1});
   ap.attrs["ceil_mode"] = Attribute::of_int(1);
   Node cat = node("cat", "Concat", {"m", "a"}, {"c"});
   cat.attrs["axis"] = Attribute::of_int(1);
@@ -459,7 +461,7 @@ TEST(Executor, BlockedLayoutGivesThePlainRunsResultsAndPlainObservedValues) {
              node("sg", "Sigmoid", {"y1"}, {"q1"}),      // not fusable: elementwise on nChw16c
              conv("c2", {"q1", "w2"}, "y2", 1, 32),      // depthwise
              node("add", "Add", {"y2", "z0"}, {"s"}),    // residual, both nChw16c
-             mp, ap, cat,                                // pools on nChw16c, channel concat
+             mp, pad, ap, cat,                           // pad and pools on nChw16c, channel concat
              node("mul", "Mul", {"c", "scale"}, {"cs"}),  // broadcast: needs plain
              node("gap", "GlobalAveragePool", {"c"}, {"g"}),
              node("fl", "Flatten", {"g"}, {"f"}),
@@ -495,8 +497,8 @@ TEST(Executor, BlockedLayoutGivesThePlainRunsResultsAndPlainObservedValues) {
     ASSERT_TRUE(ex);
     const TensorMap got = run_ok(*ex, in, {});
     for (const auto& [k, t] : want) close(got.at(k), t, k + " threads " + std::to_string(threads));
-    // On the oneDNN path: y0 (fused into z0), y1, q1, y2, s, m, a, c.
-    EXPECT_EQ(ex->last_run_blocked(), ops::fast_kernels_enabled() ? 8 : 0);
+    // On the oneDNN path: y0 (fused into z0), y1, q1, y2, s, m, sp, a, c.
+    EXPECT_EQ(ex->last_run_blocked(), ops::fast_kernels_enabled() ? 9 : 0);
     // Observing every node: plain values equal to the plain run's.
     CaptureAll all;
     RunOptions ro;
