@@ -34,5 +34,6 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/tests/unit/tflite_format_test.cp
 # photograph (tests/tflite/test_oracle.py; skips with 77 without Node).
 add_test(NAME tflite_oracle
   COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tflite/test_oracle.py
-          --convfix $<TARGET_FILE:convfix> --work ${CMAKE_BINARY_DIR}/tflite-oracle)
+          --convfix $<TARGET_FILE:convfix> --tool $<TARGET_FILE:tflite_tool>
+          --work ${CMAKE_BINARY_DIR}/tflite-oracle)
 set_tests_properties(tflite_oracle PROPERTIES LABELS "tflite;oracles" SKIP_RETURN_CODE 77 TIMEOUT 1800)
