@@ -1058,6 +1058,29 @@ def model_while():
     return m, [np.array([0], np.int32), x], [np.array([3], np.int32), y.astype(np.float32)], 1e-5, "WHILE with cond/body subgraphs (LESS)"
 
 
+def model_quant_int16():
+    """16x8 quantisation: int16 activations (zero point 0), int8 per-channel weights, int64 bias."""
+    m = Model()
+    g = m.subgraph("main")
+    x = RNG.uniform(-2, 2, (1, 6, 6, 3)).astype(np.float32)
+    ti = g.tensor("input", x.shape)
+    s_in = 2.0 / 32767
+    tq = g.tensor("input_q", x.shape, I16, quant=q(s_in, 0))
+    g.op("QUANTIZE", [ti], [tq], (OPT["Quantize"], []), version=3)
+    w = RNG.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
+    ws = RNG.uniform(0.002, 0.01, 4)
+    b = RNG.integers(-20000, 20000, (4,)).astype(np.int64)
+    tc = g.tensor("conv_q", [1, 6, 6, 4], I16, quant=q(0.5 / 32767, 0))
+    g.op("CONV_2D", [tq, g.const("conv/w", w, I8, quant=q(ws, [0] * 4, axis=0)),
+                     g.const("conv/b", b, I64, quant=q(s_in * ws, [0] * 4))], [tc], opts_conv(SAME, 1, 1, RELU), version=4)
+    fw = RNG.integers(-127, 128, (3, 144)).astype(np.int8)
+    tf_ = g.tensor("fc_q", [1, 3], I16, quant=q(4.0 / 32767, 0))
+    g.op("FULLY_CONNECTED", [tc, g.const("fc/w", fw, I8, quant=q(0.01, 0)), -1], [tf_],
+         (OPT["FullyConnected"], [(0, "i8", NONE)]), version=7)
+    g.inputs, g.outputs = [ti], [tq, tc, tf_]
+    return m, [x], [None] * 3, 0.0, "int16 activations (16x8): QUANTIZE to int16, CONV_2D with int64 bias, FULLY_CONNECTED"
+
+
 MODELS = {
     "conv2d": (model_conv2d, True),
     "depthwise": (model_depthwise, True),
@@ -1080,6 +1103,7 @@ MODELS = {
     "hybrid": (model_hybrid, True),
     "fp16_weights": (model_fp16_weights, True),
     "while": (model_while, True),
+    "quant_int16": (model_quant_int16, True),
 }
 
 

@@ -179,16 +179,17 @@ inline int32_t multiply_by_qmul(int32_t x, QMul q) {
   return rounding_divide_by_pot(sat_rounding_doubling_high_mul(xs, q.m), right);
 }
 
-// 64-bit accumulators (int16 activations): x * real rounded half away from zero.
+// 64-bit accumulators (16x8 kernels): TFLite's 64-bit variant reduces the
+// multiplier to 16 bits (round to nearest, saturating at 0x7FFF) and shifts
+// right by 15 - shift rounding half up (toward +infinity).
 inline int32_t multiply_by_qmul64(int64_t x, QMul q) {
-  if (q.m == 0) return 0;
-  // m * 2^(shift-31): exact product in 128 bits, then rounding shift.
-  const __int128 p = static_cast<__int128>(x) * q.m;
-  const int rs = 31 - q.shift;
-  if (rs <= 0) return static_cast<int32_t>(std::clamp<__int128>(p << -rs, INT32_MIN, INT32_MAX));
-  const __int128 half = static_cast<__int128>(1) << (rs - 1);
-  const __int128 r = p >= 0 ? (p + half) >> rs : -((-p + half) >> rs);
-  return static_cast<int32_t>(std::clamp<__int128>(r, INT32_MIN, INT32_MAX));
+  if (q.m <= 0) return 0;
+  const int64_t reduced = q.m < 0x7FFF0000 ? (static_cast<int64_t>(q.m) + (1 << 15)) >> 16 : 0x7FFF;
+  const int total = 15 - q.shift;
+  x = std::clamp<int64_t>(x, -(int64_t{1} << 47), (int64_t{1} << 47) - 1);
+  if (total <= 0) return static_cast<int32_t>(std::clamp<int64_t>(x * reduced, INT32_MIN, INT32_MAX));
+  const int64_t r = (x * reduced + (int64_t{1} << (total - 1))) >> total;
+  return static_cast<int32_t>(std::clamp<int64_t>(r, INT32_MIN, INT32_MAX));
 }
 
 // Requantisation of an accumulator by real multiplier s_in * s_w / s_out as
