@@ -103,7 +103,7 @@ Status unary_kernel(KernelContext& ctx, U u) {
   auto q = [&](int32_t v) {
     const float f = ufun(u, static_cast<float>((v - zx) * sx), p);
     const double r = std::round(static_cast<double>(f) / sy) + zy;
-    return static_cast<int32_t>(std::clamp<double>(std::isnan(r) ? zy : r, qmin(ydt), qmax(ydt)));
+    return round_sat(std::isnan(r) ? zy : r, qmin(ydt), qmax(ydt));
   };
   Tensor out = make_output(ydt, x.dims(), qy);
   if (x.dtype() != DType::kI16) {
@@ -149,7 +149,7 @@ Status prelu_kernel(KernelContext& ctx) {
     const float v = xs[idx.offset(0, i)];
     const float r = v >= 0 ? v : v * as[idx.offset(1, i)];
     const double qv = std::round(static_cast<double>(r) / scale_of(*qy)) + zp_of(*qy);
-    qset(out, i, static_cast<int32_t>(std::clamp<double>(qv, qmin(x.dtype()), qmax(x.dtype()))));
+    qset(out, i, round_sat(qv, qmin(x.dtype()), qmax(x.dtype())));
   }
   ctx.set_output(0, std::move(out));
   return Status::OK();

@@ -150,7 +150,7 @@ Status binary_kernel(KernelContext& ctx, Op op) {
       const float vb = static_cast<float>((qget(b, ib(i)) - zb) * sb);
       const float r = apply_float_act(act, fop(op, va, vb), flo, fhi);
       const double q = std::round(static_cast<double>(r) / sy) + zy;
-      qset(out, i, static_cast<int32_t>(std::clamp<double>(q, lo, hi)));
+      qset(out, i, round_sat(q, lo, hi));
     }
   }
   ctx.set_output(0, std::move(out));

@@ -172,6 +172,8 @@ Status conv_float(KernelContext& ctx, const Geom& g, Act act) {
 Status conv_hybrid(KernelContext& ctx, const Geom& g, Act act, const QuantParams& wq) {
   const Tensor& x = *ctx.input(0);
   const int64_t per_batch = g.h * g.w * g.ic;
+  if (wq.per_channel() && static_cast<int64_t>(wq.scale.size()) != g.oc)
+    return ctx.error("weights have " + std::to_string(wq.scale.size()) + " scales, expected " + std::to_string(g.oc));
   const bool asym = g.depthwise || wq.per_channel();
   std::vector<int8_t> xq(static_cast<size_t>(x.numel()));
   std::vector<int32_t> off(static_cast<size_t>(g.n), 0);
@@ -190,7 +192,7 @@ Status conv_hybrid(KernelContext& ctx, const Geom& g, Act act, const QuantParams
       if (range == 0) { std::memset(q, 0, static_cast<size_t>(per_batch)); bscale[size_t(b)] = 1; continue; }
       const float inv = 127.0f / range;
       for (int64_t i = 0; i < per_batch; ++i)
-        q[i] = static_cast<int8_t>(std::clamp<float>(std::round(p[i] * inv), -127, 127));
+        q[i] = static_cast<int8_t>(round_sat(std::round(p[i] * inv), -127, 127));
       bscale[size_t(b)] = range / 127.0f;
     } else {
       const double rmin = std::min<double>(mn, 0), rmax = std::max<double>(mx, 0);
@@ -203,7 +205,7 @@ Status conv_hybrid(KernelContext& ctx, const Geom& g, Act act, const QuantParams
       const int32_t z = static_cast<int32_t>(std::clamp<double>(std::round(zd), qlo, qhi));
       const float inv = static_cast<float>(1.0 / s);
       for (int64_t i = 0; i < per_batch; ++i)
-        q[i] = static_cast<int8_t>(std::clamp<int32_t>(z + static_cast<int32_t>(std::round(p[i] * inv)), -128, 127));
+        q[i] = static_cast<int8_t>(round_sat(static_cast<double>(z) + std::round(p[i] * inv), -128, 127));
       bscale[size_t(b)] = static_cast<float>(s);
       off[size_t(b)] = z;
     }

@@ -123,8 +123,8 @@ Status concat_into(KernelContext& ctx, const std::vector<const Tensor*>& parts, 
       const float bias = -static_cast<float>(zp_of(*qp)) * scale;
       Tensor tmp = Tensor::uninitialized(p.dtype(), p.dims());
       for (int64_t i = 0; i < p.numel(); ++i) {
-        const int32_t v = static_cast<int32_t>(std::round(static_cast<float>(qget(p, i)) * scale + bias)) + zp_of(*qy);
-        qset(tmp, i, std::clamp(v, qmin(p.dtype()), qmax(p.dtype())));
+        const float r = std::round(static_cast<float>(qget(p, i)) * scale + bias);
+        qset(tmp, i, round_sat(static_cast<double>(r) + zp_of(*qy), qmin(p.dtype()), qmax(p.dtype())));
       }
       strided_copy(bytes(tmp), 0, ops::strides_of(p.dims()), bytes(out), off * ost[size_t(axis)], ost, p.dims(),
                    dtype_size(p.dtype()));

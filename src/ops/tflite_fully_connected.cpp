@@ -76,6 +76,8 @@ Status fc_kernel(KernelContext& ctx) {
       return Status::OK();
     }
     if (w.dtype() != DType::kI8 || !wq) return ctx.unsupported(std::string("f32 input with weights of type ") + dtype_name(w.dtype()));
+    if (wq->per_channel() && static_cast<int64_t>(wq->scale.size()) != o_n)
+      return ctx.error("weights have " + std::to_string(wq->scale.size()) + " scales, expected " + std::to_string(o_n));
     const bool asym = ctx.attr_int("asymmetric_quantize_inputs", 0) != 0;
     const int8_t* ws = w.data<int8_t>();
     std::vector<int8_t> q(static_cast<size_t>(k));
@@ -91,7 +93,7 @@ Status fc_kernel(KernelContext& ctx) {
         if (range == 0) std::fill(q.begin(), q.end(), int8_t(0));
         else {
           const float inv = 127.0f / range;
-          for (int64_t i = 0; i < k; ++i) q[size_t(i)] = static_cast<int8_t>(std::clamp<float>(std::round(p[i] * inv), -127, 127));
+          for (int64_t i = 0; i < k; ++i) q[size_t(i)] = static_cast<int8_t>(round_sat(std::round(p[i] * inv), -127, 127));
           s = range / 127.0f;
         }
       } else {
@@ -104,7 +106,7 @@ Status fc_kernel(KernelContext& ctx) {
           z = static_cast<int32_t>(std::clamp<double>(std::round(emin < emax ? zmin : zmax), -128, 127));
           const float inv = static_cast<float>(1.0 / sd);
           for (int64_t i = 0; i < k; ++i)
-            q[size_t(i)] = static_cast<int8_t>(std::clamp<int32_t>(z + static_cast<int32_t>(std::round(p[i] * inv)), -128, 127));
+            q[size_t(i)] = static_cast<int8_t>(round_sat(static_cast<double>(z) + std::round(p[i] * inv), -128, 127));
           s = static_cast<float>(sd);
         }
       }

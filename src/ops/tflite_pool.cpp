@@ -120,7 +120,7 @@ Status pool_kernel(KernelContext& ctx, Kind kind) {
           if (!same_params) {
             const double real = kind == Kind::kAvg && cnt > 0 ? (static_cast<double>(v) / cnt - zx) * sx
                                                               : (static_cast<double>(v) - zx) * sx;
-            v = zy + static_cast<int32_t>(std::round(real / sy));
+            v = round_sat(zy + std::round(real / sy), INT32_MIN / 2, INT32_MAX / 2);
           }
           qset(out, obase + k, std::clamp(v, lo, hi));
         }

@@ -42,7 +42,7 @@ Status quantize_kernel(KernelContext& ctx) {
     for (int64_t i = 0; i < n; ++i) {
       const int64_t c = qy->per_channel() ? channel_of(x.dims(), qy->axis, i) : 0;
       const double q = std::round(static_cast<double>(xs[i]) / static_cast<double>(scale_of(*qy, c))) + zp_of(*qy, c);
-      qset(out, i, static_cast<int32_t>(std::clamp<double>(q, lo, hi)));
+      qset(out, i, round_sat(q, lo, hi));
     }
   } else if (is_qint(x.dtype())) {
     const QuantParams* qx = input_quant(ctx, 0);

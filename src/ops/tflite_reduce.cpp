@@ -97,7 +97,7 @@ Status reduce_kernel(KernelContext& ctx, R kind) {
     }
     for (int64_t o = 0; o < on; ++o) {
       int32_t v = acc[size_t(o)];
-      if (sx != sy || zx != zy) v = zy + static_cast<int32_t>(std::round((v - zx) * sx / sy));
+      if (sx != sy || zx != zy) v = round_sat(zy + std::round((v - zx) * sx / sy), INT32_MIN / 2, INT32_MAX / 2);
       qset(out, o, std::clamp(v, qmin(ydt), qmax(ydt)));
     }
   } else if (kind == R::kMean && x.rank() == 4 && red[1] && red[2] && !red[0] && !red[3]) {
@@ -136,7 +136,7 @@ Status reduce_kernel(KernelContext& ctx, R kind) {
       } else {
         r = std::round(static_cast<float>(acc[size_t(o)]) * scale - static_cast<float>(zx) * scale * static_cast<float>(cnt));
       }
-      qset(out, o, static_cast<int32_t>(std::clamp<float>(r + static_cast<float>(zy), qmin(ydt), qmax(ydt))));
+      qset(out, o, round_sat(static_cast<double>(r) + zy, qmin(ydt), qmax(ydt)));
     }
   }
   ctx.set_output(0, std::move(out));

@@ -44,7 +44,7 @@ Status resize_kernel(KernelContext& ctx, bool bilinear) {
   auto get = [&](int64_t i) -> float { return f32 ? x.data<float>()[i] : static_cast<float>(qget(x, i)); };
   auto put = [&](int64_t i, float v) {
     if (f32) out.data<float>()[i] = v;
-    else qset(out, i, std::clamp(static_cast<int32_t>(std::round(v)), qmin(x.dtype()), qmax(x.dtype())));
+    else qset(out, i, round_sat(v, qmin(x.dtype()), qmax(x.dtype())));
   };
   if (bilinear) {
     struct Tap { int64_t lo, hi; float frac; };

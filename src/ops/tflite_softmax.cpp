@@ -91,7 +91,7 @@ Status norm_kernel(KernelContext& ctx, Kind kind) {
     for (int64_t i = 0; i < n; ++i) {
       const float v = apply_float_act(act, yf[size_t(i)], lo, hi);
       const double q = std::round(static_cast<double>(v) / sy) + zy;
-      qset(out, r * n + i, static_cast<int32_t>(std::clamp<double>(q, qmin(ydt), qmax(ydt))));
+      qset(out, r * n + i, round_sat(q, qmin(ydt), qmax(ydt)));
     }
   }
   ctx.set_output(0, std::move(out));

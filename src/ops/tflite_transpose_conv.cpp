@@ -55,6 +55,10 @@ Status transpose_conv_kernel(KernelContext& ctx) {
   const QuantParams* wq = input_quant(ctx, 1);
   const QuantParams* yq = output_quant(ctx, 0);
   if (quant && (!xq || !wq || !yq)) return ctx.error("quantized TRANSPOSE_CONV needs quantization parameters");
+  if (quant && wq->per_channel() && static_cast<int64_t>(wq->scale.size()) != oc)
+    return ctx.error("weights have " + std::to_string(wq->scale.size()) + " scales, expected " + std::to_string(oc));
+  if (quant && w.dtype() != DType::kI8 && w.dtype() != DType::kU8)
+    return ctx.unsupported(std::string("quantized input with weights of type ") + dtype_name(w.dtype()));
   // Scatter into f64 (float) or int64 (integer) accumulators.
   std::vector<double> accf;
   std::vector<int64_t> acci;

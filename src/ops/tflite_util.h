@@ -128,6 +128,16 @@ inline void qset(Tensor& t, int64_t i, int32_t v) {
   }
 }
 
+// Rounds half away from zero and saturates to [lo, hi]; NaN gives lo (no
+// undefined float -> int conversion for any input).
+inline int32_t round_sat(double v, int32_t lo, int32_t hi) {
+  if (std::isnan(v)) return lo;
+  v = std::round(v);
+  if (v <= lo) return lo;
+  if (v >= hi) return hi;
+  return static_cast<int32_t>(v);
+}
+
 // ------------------------------------------------------------ fixed point
 struct QMul {
   int32_t m = 0;  // Q0.31 in [2^30, 2^31), or 0
@@ -198,6 +208,7 @@ inline int32_t multiply_by_qmul64(int64_t x, QMul q) {
 inline float float_multiplier(float s_in, float s_w, float s_out) { return s_in * s_w / s_out; }
 inline int32_t requant_float(int64_t acc, float fmul) {
   const float v = static_cast<float>(acc) * fmul;
+  if (std::isnan(v)) return 0;
   const float c = std::clamp(v, -2147483520.0f, 2147483520.0f);
   return static_cast<int32_t>(std::nearbyint(c));
 }
@@ -238,7 +249,7 @@ inline Status quant_act_range(const KernelContext& ctx, Act a, DType t, const Qu
                               int32_t* hi) {
   const float s = scale_of(out);
   const int32_t z = zp_of(out);
-  auto q = [&](float f) { return z + static_cast<int32_t>(std::round(f / s)); };
+  auto q = [&](float f) { return round_sat(static_cast<double>(z) + std::round(static_cast<double>(f) / s), INT32_MIN / 2, INT32_MAX / 2); };
   *lo = qmin(t);
   *hi = qmax(t);
   switch (a) {

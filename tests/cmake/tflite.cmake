@@ -37,3 +37,10 @@ add_test(NAME tflite_oracle
           --convfix $<TARGET_FILE:convfix> --tool $<TARGET_FILE:tflite_tool>
           --work ${CMAKE_BINARY_DIR}/tflite-oracle)
 set_tests_properties(tflite_oracle PROPERTIES LABELS "tflite;oracles" SKIP_RETURN_CODE 77 TIMEOUT 1800)
+
+# tflite_kernels_test: fixed-point helpers and a few kernels of the tflite
+# domain against exact arithmetic written in the test (labels unit, tflite).
+add_executable(tflite_kernels_test ${CMAKE_SOURCE_DIR}/tests/tflite/tflite_kernels_test.cpp)
+target_include_directories(tflite_kernels_test PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(tflite_kernels_test PRIVATE convfix_core GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tflite_kernels_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;tflite")
