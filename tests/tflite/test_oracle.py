@@ -21,8 +21,10 @@ Acceptance per output:
                   index only counts as equal when the runtime scores both
                   indices identically (an exact tie)
 Plus: `convfix run` on mlperftiny_ic_resnet8_cifar10_int8.tflite over every
-photograph gives the runtime's top-1 (input q = pixel - 128: scale 1, zero
-point -128 on 0..255 pixels).
+photograph gives the runtime's top-1, both with an .npy input (q = pixel -
+128: scale 1, zero point -128 on 0..255 pixels) and through the CLI's image
+path (`--images PHOTO --preprocess raw`, the tensor it fed saved with
+--save-inputs and given to the runtime; outputs must be identical).
 
 A model the runtime refuses is compared with the runtime on convfix's
 re-written file (tflite_tool roundtrip) when --tool is given: the reader's
@@ -319,6 +321,31 @@ def check_resnet8_photos(res, a, photos, work):
         agree += ok
         res.add("pass" if ok else "fail", f"resnet8 int8 photo {pname}: top-1 convfix {t_cf}, runtime {t_rt}")
     print(f"resnet8 int8: convfix top-1 = runtime top-1 on {agree}/{len(photos)} photographs", flush=True)
+    # The image path of the CLI: `convfix run --images PHOTO --preprocess raw` (its own resize and
+    # quantisation to the model's int8 input); the tensor it fed (--save-inputs) goes to the runtime.
+    agree = 0
+    for p in [q for q in PHOTOS if os.path.exists(q)]:
+        pname = os.path.basename(p)
+        sdir, odir = os.path.join(work, "out", "cli.inputs"), os.path.join(work, "out", "cli.outputs")
+        for d in (sdir, odir):
+            shutil.rmtree(d, ignore_errors=True)
+        r = run([a.convfix, "run", model, "--images", p, "--preprocess", "raw", "--save-inputs", sdir,
+                 "--save-outputs", odir])
+        if r.returncode != 0:
+            res.add("fail", f"resnet8 int8 convfix run --images {pname}", last_line(r.stderr))
+            continue
+        fed = glob.glob(os.path.join(sdir, "*.npy"))
+        got = np.load(os.path.join(odir, "Identity_int8.npy"))
+        want, e1 = runtime_run(model, fed[:1], os.path.join(work, "out", "cli.runtime"))
+        if e1:
+            res.add("fail", f"resnet8 int8 convfix run --images {pname}", e1)
+            continue
+        t_rt, t_cf = int(np.argmax(want[0][0])), int(np.argmax(got[0]))
+        ok = t_rt == t_cf and np.array_equal(got, want[0])
+        agree += t_rt == t_cf
+        res.add("pass" if ok else "fail", f"resnet8 int8 `convfix run --images {pname}`: top-1 convfix {t_cf}, runtime {t_rt}",
+                "" if ok else f"outputs convfix {got.ravel().tolist()}, runtime {want[0].ravel().tolist()}")
+    print(f"resnet8 int8 via --images: convfix top-1 = runtime top-1 on {agree} photographs", flush=True)
 
 
 def main():
