@@ -39,8 +39,9 @@ add_test(NAME tflite_oracle
 set_tests_properties(tflite_oracle PROPERTIES LABELS "tflite;oracles" SKIP_RETURN_CODE 77 TIMEOUT 1800)
 
 # tflite_kernels_test: fixed-point helpers and a few kernels of the tflite
-# domain against exact arithmetic written in the test (labels unit, tflite).
+# domain against exact arithmetic written in the test (label unit, so the
+# ASan configuration of scripts/test runs it too).
 add_executable(tflite_kernels_test ${CMAKE_SOURCE_DIR}/tests/tflite/tflite_kernels_test.cpp)
 target_include_directories(tflite_kernels_test PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(tflite_kernels_test PRIVATE convfix_core GTest::gtest GTest::gtest_main)
-gtest_discover_tests(tflite_kernels_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;tflite")
+gtest_discover_tests(tflite_kernels_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)

@@ -1,5 +1,5 @@
-// Unit tests of the tflite-domain kernels' arithmetic (ctest labels unit,
-// tflite). The oracles here are exact arithmetic written in the test (long
+// Unit tests of the tflite-domain kernels' arithmetic (ctest label unit).
+// The oracles here are exact arithmetic written in the test (long
 // double / brute-force loops), independent of the kernels; the comparison
 // with the real TFLite runtime is tests/tflite/test_oracle.py.
 #include <gtest/gtest.h>
