@@ -954,8 +954,14 @@ def model_quant_ops_int8():
     op("RESHAPE", [tt, i32("rs/shape", [1, 32, 8])], [1, 32, 8], q(sx, zx), (OPT["Reshape"], [(0, "vi32", [1, 32, 8])]),
        version=1)
     op("SPACE_TO_DEPTH", [ti], [1, 4, 4, 16], q(sx, zx), (OPT["SpaceToDepth"], [(0, "i32", 2)]))
+    tw = RNG.integers(-127, 128, (3, 3, 3, 4)).astype(np.int8)
+    tws = RNG.uniform(0.005, 0.02, 3)
+    tb = RNG.integers(-2000, 2000, (3,)).astype(np.int32)
+    op("TRANSPOSE_CONV", [i32("tconv/shape", [1, 16, 16, 3]), g.const("tconv/w", tw, I8, quant=q(tws, [0] * 3, axis=0)), ti,
+                          g.const("tconv/b", tb, I32, quant=q(sx * tws, [0] * 3))], [1, 16, 16, 3], q(0.1, -2),
+       (OPT["TransposeConv"], [(0, "i8", SAME), (1, "i32", 2), (2, "i32", 2)]), version=3)
     g.inputs, g.outputs = [ti], outs
-    return m, [x], [None] * len(outs), 0.0, "int8 ADD/SUB/MUL/pools/CONCATENATION/PAD/RESIZE/activations/SOFTMAX/MEAN/MAXIMUM/MINIMUM/DEPTHWISE x2/FC/QUANTIZE/TRANSPOSE/RESHAPE/SPACE_TO_DEPTH"
+    return m, [x], [None] * len(outs), 0.0, "int8 ADD/SUB/MUL/pools/CONCATENATION/PAD/RESIZE/activations/SOFTMAX/MEAN/MAXIMUM/MINIMUM/DEPTHWISE x2/FC/QUANTIZE/TRANSPOSE/RESHAPE/SPACE_TO_DEPTH/TRANSPOSE_CONV"
 
 
 def model_quant_ops_uint8():
@@ -1011,8 +1017,16 @@ def model_hybrid():
     t2 = g.tensor("fc_asym", [1, 6])
     g.op("FULLY_CONNECTED", [tc, g.const("fc2/w", fw, I8, quant=q(0.02, 0)), g.const("fc2/b", rnd(6))], [t2],
          (OPT["FullyConnected"], [(0, "i8", NONE), (3, "bool", True)]), version=9)
-    g.inputs, g.outputs = [ti], [tc, t1, t2]
-    return m, [x], [None] * 3, 0.0, "hybrid CONV_2D / FULLY_CONNECTED (f32 activations, int8 weights), symmetric and asymmetric input quantisation"
+    cw2 = RNG.integers(-127, 128, (5, 3, 3, 3)).astype(np.int8)
+    tc2 = g.tensor("conv_per_channel", [1, 3, 3, 5])
+    g.op("CONV_2D", [ti, g.const("conv2/w", cw2, I8, quant=q(RNG.uniform(0.005, 0.02, 5), [0] * 5, axis=0)),
+                     g.const("conv2/b", rnd(5))], [tc2], opts_conv(SAME, 2, 2, NONE), version=5)
+    dw = RNG.integers(-127, 128, (1, 3, 3, 6)).astype(np.int8)
+    td = g.tensor("dw_per_channel", [1, 5, 5, 6])
+    g.op("DEPTHWISE_CONV_2D", [ti, g.const("dw/w", dw, I8, quant=q(RNG.uniform(0.005, 0.02, 6), [0] * 6, axis=3)),
+                               g.const("dw/b", rnd(6))], [td], opts_dw(SAME, 1, 1, 2, RELU6), version=6)
+    g.inputs, g.outputs = [ti], [tc, t1, t2, tc2, td]
+    return m, [x], [None] * 5, 0.0, "hybrid CONV_2D (per-tensor and per-channel weights), DEPTHWISE_CONV_2D / FULLY_CONNECTED (f32 activations, int8 weights), symmetric and asymmetric input quantisation"
 
 
 def model_fp16_weights():

@@ -50,10 +50,10 @@ Expected<Graph> read_tflite_bytes(const std::string& bytes, const std::string& n
 // How the integer kernels of the "tflite" domain round a requantised int32
 // accumulator (convfix extension; reading and writing do not depend on it).
 // - kRuntime (default): as the TFLite runtime runs by default on CPU, with
-//   its XNNPACK delegate: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
-//   compute acc * f32(s_in * s_w / s_out) in f32 and round half to even,
-//   MEAN over H and W likewise (XNNPACK's global average pooling); every
-//   other op as kReference.
+//   its XNNPACK delegate: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and
+//   TRANSPOSE_CONV compute acc * f32(s_in * s_w / s_out) in f32 and round
+//   half to even, MEAN over H and W likewise (XNNPACK's global average
+//   pooling); every other op as kReference.
 // - kReference: TFLite's reference kernels everywhere (Q0.31 fixed-point
 //   multiplier, rounding doubling high multiply, rounding right shift).
 // The two differ by at most one step per requantisation. The initial value
