@@ -889,6 +889,9 @@ def model_float_ops():
     # STRIDED_SLICE: negative stride on H, shrink on N, begin/end masks.
     op("STRIDED_SLICE", [ti, i32("ss/b", [0, -1, 1, 0]), i32("ss/e", [1, 0, 7, 4]), i32("ss/s", [1, -2, 3, 1])], [3, 2, 4],
        (OPT["StridedSlice"], [(0, "i32", 8), (1, "i32", 8), (4, "i32", 1)]), version=2)
+    # x[..., newaxis, 1:3]: ellipsis and new-axis masks.
+    op("STRIDED_SLICE", [ti, i32("ss2/b", [0, 0, 1]), i32("ss2/e", [0, 0, 3]), i32("ss2/s", [1, 1, 1])], [1, 6, 8, 1, 2],
+       (OPT["StridedSlice"], [(2, "i32", 1), (3, "i32", 2)]), version=6)
     g.inputs, g.outputs = [ti], outs
     return m, [x], [None] * len(outs), 0.0, "float unary math, SUM/REDUCE_MAX/REDUCE_MIN, SLICE, SPLIT_V, UNPACK, TILE, EXPAND_DIMS, L2_POOL_2D, SPACE_TO_BATCH_ND/BATCH_TO_SPACE_ND, ARG_MIN, CAST, SHAPE, STRIDED_SLICE masks"
 

@@ -307,14 +307,8 @@ Status strided_slice_kernel(KernelContext& ctx) {
   const int64_t elm = ctx.attr_int("ellipsis_mask", 0), nam = ctx.attr_int("new_axis_mask", 0);
   const int64_t sam = ctx.attr_int("shrink_axis_mask", 0);
   const bool offset = ctx.attr_int("offset", 0) != 0;
-  // Expand the sparse spec to one entry per input dim (ellipsis, new axes).
-  struct Dimspec { int64_t b, e, s; bool bmask, emask, shrink; };
-  std::vector<Dimspec> spec;
-  std::vector<int64_t> final_dims;  // output dims incl. new axes, without shrunk ones
-  std::vector<int> kind;            // per final entry: 0 = from input dim, 1 = new axis
-  int64_t n_real = 0;
-  for (size_t i = 0; i < bv.size(); ++i)
-    if (!((nam >> i) & 1) && !((elm >> i) & 1)) ++n_real;
+  // Walk the spec: an ellipsis covers the input dims no later entry names,
+  // new axes add a 1 to the output, shrunk dims leave it.
   int64_t in_dim = 0;
   std::vector<int64_t> count;
   std::vector<int64_t> begin, step;
@@ -327,13 +321,10 @@ Status strided_slice_kernel(KernelContext& ctx) {
   };
   for (size_t i = 0; i < bv.size(); ++i) {
     if ((elm >> i) & 1) {
-      const int64_t fill = x.rank() - n_real - in_dim;
-      // dims covered by the ellipsis: all those not named by later entries
       int64_t later = 0;
       for (size_t j = i + 1; j < bv.size(); ++j)
         if (!((nam >> j) & 1)) ++later;
       const int64_t cover = x.rank() - in_dim - later;
-      (void)fill;
       for (int64_t k = 0; k < cover; ++k) add_full(in_dim++);
       continue;
     }
