@@ -2,7 +2,7 @@
 // inputs and thread counts, in one run.
 //
 //   convfix_bench --models-dir BUILD/oracle-models [--models a,b] [--batches 1,8]
-//                 [--threads 1,2] [--runs N] [--warmup N] [--min-time S]
+//                 [--threads 1,2] [--runs N] [--warmup N] [--min-time S] [--settle-ms MS]
 //                 [--no-ort] [--memory MODEL:BATCH | --no-memory] [--json FILE]
 //
 // For each model (folder with model.onnx and input.npy, as written by
@@ -39,6 +39,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "convfix/executor.h"
@@ -58,6 +59,7 @@ struct Options {
   std::vector<int> threads{1, 2};
   int runs = 5;
   int warmup = 2;
+  int settle_ms = 100;  // pause before every timed or warm-up run
   double min_time = 3.0;
   bool ort = true;
   std::string memory = "inception_v3:8";
@@ -100,13 +102,14 @@ Options parse(int argc, char** argv) {
     else if (k == "--runs") o.runs = std::stoi(next());
     else if (k == "--warmup") o.warmup = std::stoi(next());
     else if (k == "--min-time") o.min_time = std::stod(next());
+    else if (k == "--settle-ms") o.settle_ms = std::stoi(next());
     else if (k == "--no-ort") o.ort = false;
     else if (k == "--memory") o.memory = next();
     else if (k == "--no-memory") o.memory.clear();
     else if (k == "--json") o.json_out = next();
     else if (k == "--help" || k == "-h") {
       std::cout << "usage: convfix_bench --models-dir DIR [--models a,b] [--batches 1,8] [--threads 1,2]\n"
-                   "                     [--runs N] [--warmup N] [--min-time S] [--no-ort]\n"
+                   "                     [--runs N] [--warmup N] [--min-time S] [--settle-ms MS] [--no-ort]\n"
                    "                     [--memory MODEL:BATCH | --no-memory] [--json FILE]\n"
                    "env CONVFIX_PROFILE=1: per-op profile of convfix for each configuration\n";
       std::exit(0);
@@ -352,7 +355,13 @@ int main(int argc, char** argv) {
         convfix::TensorMap feeds{{in_name, x}};
         std::vector<double> cf_ms, ort_ms;
         // One step: a convfix run (while it works) and an ORT run (while it works).
+        // Each run starts after a pause of --settle-ms: both runtimes keep their
+        // idle threads spinning for a while after a run (ORT's pool by default,
+        // OpenMP when OMP_WAIT_POLICY is active), which would otherwise steal a
+        // core from the other side's next run on a 2-core machine.
+        const auto settle = std::chrono::milliseconds(o.settle_ms);
         auto step = [&](bool timed) {
+          std::this_thread::sleep_for(settle);
           if (row.error.empty()) {
             const auto t0 = Clock::now();
             auto r = (*ex)->run(feeds);
@@ -361,6 +370,7 @@ int main(int argc, char** argv) {
             else if (timed) cf_ms.push_back(d);
           }
           if (ort) {
+            std::this_thread::sleep_for(settle);
             const double d = ort->run();
             if (d < 0) {
               std::cerr << "\nconvfix_bench: ort_run.js failed\n";
