@@ -44,26 +44,6 @@ std::string pad(std::string s, size_t w) {
 
 std::string short_name(const std::string& path) { return fs::path(path).filename().string(); }
 
-Status parse_size(const std::string& s, GeometryOptions* g) {
-  auto num = [](const std::string& t, int64_t* v) {
-    if (t.empty() || t.size() > 6 || !std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-      return false;
-    *v = std::stoll(t);
-    return *v > 0;
-  };
-  const auto x = s.find_first_of("xX");
-  int64_t h = 0, w = 0;
-  if (x == std::string::npos) {
-    if (!num(s, &h)) return invalid_argument("--size " + s + ": expected N or HxW");
-    w = h;
-  } else if (!num(s.substr(0, x), &h) || !num(s.substr(x + 1), &w)) {
-    return invalid_argument("--size " + s + ": expected N or HxW");
-  }
-  g->height = h;
-  g->width = w;
-  return Status::OK();
-}
-
 std::string class_text(const std::vector<std::string>& labels, int64_t classes, int64_t idx) {
   std::string s = std::to_string(idx);
   if (auto l = label_for(labels, classes, idx)) s += " " + *l;

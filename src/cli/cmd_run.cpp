@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "convfix/compare.h"
 #include "convfix/executor.h"
 #include "convfix/fileio.h"
 #include "convfix/image.h"
@@ -131,42 +132,6 @@ int run_tensors(const RunArgs& a) {
 
 // ---- image mode -------------------------------------------------------------
 
-Expected<std::vector<std::string>> read_labels(const std::string& path) {
-  auto text = read_file(path);
-  if (!text.ok()) return text.status();
-  std::vector<std::string> labels;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    labels.push_back(line);
-  }
-  while (!labels.empty() && labels.back().empty()) labels.pop_back();
-  if (labels.empty()) return invalid_argument(path + ": label file is empty");
-  return labels;
-}
-
-// "224" or "224x320" (height x width).
-Status parse_size(const std::string& s, GeometryOptions* g) {
-  auto num = [](const std::string& t, int64_t* v) {
-    if (t.empty() || t.size() > 6 || !std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-      return false;
-    *v = std::stoll(t);
-    return *v > 0;
-  };
-  const auto x = s.find_first_of("xX");
-  int64_t h = 0, w = 0;
-  if (x == std::string::npos) {
-    if (!num(s, &h)) return invalid_argument("--size " + s + ": expected N or HxW");
-    w = h;
-  } else if (!num(s.substr(0, x), &h) || !num(s.substr(x + 1), &w)) {
-    return invalid_argument("--size " + s + ": expected N or HxW");
-  }
-  g->height = h;
-  g->width = w;
-  return Status::OK();
-}
-
 // Item `i` of a batch tensor as a [1, ...] tensor.
 Tensor batch_item(const Tensor& t, int64_t i) {
   std::vector<int64_t> dims = t.dims();
@@ -221,7 +186,7 @@ int run_images(const RunArgs& a) {
   }
   std::vector<std::string> labels;
   if (!a.labels.empty()) {
-    auto l = read_labels(a.labels);
+    auto l = read_label_file(a.labels);
     if (!l.ok()) return report_error(l.status());
     labels = std::move(l).value();
   }

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "convfix/preprocess.h"
 #include "convfix/status.h"
 
 namespace convfix::cli {
@@ -13,6 +14,9 @@ namespace convfix::cli {
 void add_inspect(CLI::App& app, int* exit_code);
 void add_run(CLI::App& app, int* exit_code);
 void add_compare(CLI::App& app, int* exit_code);
+
+// "--size" values: "224" or "224x320" (height x width), each 1..999999.
+Status parse_size(const std::string& s, GeometryOptions* g);
 
 // Prints "convfix: error: <message>" to stderr and returns 2.
 int report_error(const Status& st);

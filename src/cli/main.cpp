@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -8,6 +9,28 @@
 #include "cli/commands.h"
 
 namespace convfix::cli {
+
+Status parse_size(const std::string& s, GeometryOptions* g) {
+  auto num = [](const std::string& t, int64_t* v) {
+    if (t.empty() || t.size() > 6 || !std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      return false;
+    *v = std::stoll(t);
+    return *v > 0;
+  };
+  const auto x = s.find_first_of("xX");
+  int64_t h = 0, w = 0;
+  if (x == std::string::npos) {
+    if (!num(s, &h)) return invalid_argument("--size " + s + ": expected N or HxW");
+    w = h;
+  } else if (!num(s.substr(0, x), &h) || !num(s.substr(x + 1), &w)) {
+    return invalid_argument("--size " + s + ": expected N or HxW");
+  }
+  g->height = h;
+  g->width = w;
+  return Status::OK();
+}
+
+
 int report_error(const Status& st) {
   std::cerr << "convfix: error: " << st.message() << "\n";
   return 2;

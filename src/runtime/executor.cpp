@@ -100,12 +100,13 @@ Expected<std::unique_ptr<Executor>> Executor::create(std::shared_ptr<const Graph
       if (!in.empty()) ex->use_count_[in]++;
   }
   for (const auto& o : g.outputs) ex->use_count_[o.name]++;
-  // Fusion candidates (see executor.h): node i's only output feeds exactly
-  // one later node, an activation taking it as input 0.
-  std::unordered_map<std::string, int> consumer;
+  // Consuming nodes of every value (one entry per use), for the plans below.
+  std::unordered_map<std::string, std::vector<int>> consumers;
   for (size_t j = 0; j < g.nodes.size(); ++j)
     for (const auto& in : g.nodes[j].inputs)
-      if (!in.empty()) consumer[in] = static_cast<int>(j);
+      if (!in.empty()) consumers[in].push_back(static_cast<int>(j));
+  // Fusion candidates (see executor.h): node i's only output feeds exactly
+  // one later node, an activation taking it as input 0.
   ex->fuse_next_.assign(g.nodes.size(), -1);
   ex->fuse_act_.assign(g.nodes.size(), FusedActivation{});
   for (size_t i = 0; i < g.nodes.size(); ++i) {
@@ -114,14 +115,15 @@ Expected<std::unique_ptr<Executor>> Executor::create(std::shared_ptr<const Graph
     const std::string& v = n.outputs[0];
     auto u = ex->use_count_.find(v);
     if (u == ex->use_count_.end() || u->second != 1) continue;
-    auto c = consumer.find(v);
-    if (c == consumer.end() || c->second <= static_cast<int>(i)) continue;
-    const Node& a = g.nodes[static_cast<size_t>(c->second)];
+    auto c = consumers.find(v);
+    if (c == consumers.end() || c->second.size() != 1 || c->second[0] <= static_cast<int>(i)) continue;
+    const int j = c->second[0];
+    const Node& a = g.nodes[static_cast<size_t>(j)];
     const bool act = a.domain.empty() && (a.op_type == "Relu" || a.op_type == "LeakyRelu" || a.op_type == "Clip");
     FusedActivation fa;
     if (act && !a.inputs.empty() && a.inputs[0] == v && a.outputs.size() == 1 && !a.outputs[0].empty() &&
-        fused_activation_of(g, a, ex->opsets_[static_cast<size_t>(c->second)], &fa)) {
-      ex->fuse_next_[i] = c->second;
+        fused_activation_of(g, a, ex->opsets_[static_cast<size_t>(j)], &fa)) {
+      ex->fuse_next_[i] = j;
       ex->fuse_act_[i] = fa;
     }
   }
@@ -130,10 +132,6 @@ Expected<std::unique_ptr<Executor>> Executor::create(std::shared_ptr<const Graph
   // the value is not a graph output.
   std::unordered_set<std::string> graph_outputs;
   for (const auto& o : g.outputs) graph_outputs.insert(o.name);
-  std::unordered_map<std::string, std::vector<int>> consumers;
-  for (size_t j = 0; j < g.nodes.size(); ++j)
-    for (const auto& in : g.nodes[j].inputs)
-      if (!in.empty()) consumers[in].push_back(static_cast<int>(j));
   ex->blocked_wanted_.assign(g.nodes.size(), 0);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
