@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "convfix/onnx_format.h"
 #include "convfix/tflite_format.h"
@@ -17,6 +18,25 @@ std::string head_bytes(const std::string& path, size_t n) {
   f.read(s.data(), static_cast<std::streamsize>(n));
   s.resize(static_cast<size_t>(f.gcount()));
   return s;
+}
+// TF.js model.json: "graph-model" (GraphDef as JSON) or "layers-model"
+// (Keras topology). Converters before 1.x leave "format" out: a topology
+// holding "node" is a GraphDef, one holding "class_name" or "model_config"
+// a Keras model. "" when the file is not such a JSON object.
+std::string tfjs_flavour(const std::string& model_json) {
+  std::ifstream f(model_json, std::ios::binary);
+  if (!f) return "";
+  auto j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return "";
+  if (auto it = j.find("format"); it != j.end() && it->is_string()) {
+    if (*it == "graph-model") return "graph-model";
+    if (*it == "layers-model") return "layers-model";
+  }
+  auto t = j.find("modelTopology");
+  if (t == j.end() || !t->is_object()) return "";
+  if (t->contains("node")) return "graph-model";
+  if (t->contains("class_name") || t->contains("model_config")) return "layers-model";
+  return "";
 }
 std::string lower_ext(const std::string& path) {
   std::string e = fs::path(path).extension().string();
@@ -50,6 +70,14 @@ Expected<Graph> load_model(const std::string& path) {
   const std::string fmt = detect_format(path);
   if (fmt == "onnx") return read_onnx(path);
   if (fmt == "tflite") return read_tflite(path);
+  if (fmt == "tfjs") {
+    const fs::path json = fs::is_directory(path, ec) ? fs::path(path) / "model.json" : fs::path(path);
+    const std::string flavour = tfjs_flavour(json.string());
+    if (flavour.empty())
+      return invalid_model(json.string() + ": not a TF.js model.json (no \"format\" and no recognisable \"modelTopology\")");
+    // TF.js readers (issue 4) dispatch here by flavour.
+    return not_implemented(json.string() + ": TF.js " + flavour + " files are not supported yet");
+  }
   if (fmt.empty()) {
     // Try ONNX as a last resort: protobuf files have no magic number.
     auto g = read_onnx(path);
