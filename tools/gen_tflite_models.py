@@ -13,7 +13,10 @@ used to test convfix's round trip (tests/tflite/test_roundtrip.py).
 Usage: gen_tflite_models.py --out DIR [--only NAME...]
 Writes DIR/NAME.tflite, DIR/NAME.input_<i>.npy, DIR/NAME.expect_<i>.npy and
 DIR/manifest.json: {NAME: {"inputs": n, "expect": [file or null per output],
-"atol": float, "runtime": bool (the runtime can run it), "what": text}}.
+"atol": float, "runtime": bool (the runtime can run it), "what": text,
+["twin": {"model": NAME2, "reference": FUNCTION}]}}: a model the runtime cannot
+run (custom ops) names a builtin twin the runtime runs and a function here
+that turns (inputs, the twin's runtime outputs) into the expected outputs.
 Needs Debian's python3-flatbuffers and python3-numpy.
 """
 import argparse
@@ -47,7 +50,9 @@ OP = dict(ADD=0, AVERAGE_POOL_2D=1, CONCATENATION=2, CONV_2D=3, DEPTHWISE_CONV_2
           FLOOR=8, L2_POOL_2D=12, RELU_N1_TO_1=20, BATCH_TO_SPACE_ND=37, SPACE_TO_BATCH_ND=38, EXP=47,
           LOG_SOFTMAX=50, CAST=53, MINIMUM=57, NEG=59, SLICE=65, TILE=69, EXPAND_DIMS=70, LOG=73, SUM=74,
           SQRT=75, RSQRT=76, SHAPE=77, ARG_MIN=79, REDUCE_MAX=82, UNPACK=88, REDUCE_MIN=89, SQUARE=92,
-          SQUARED_DIFFERENCE=99, ABS=101, SPLIT_V=102, ELU=111, LESS=58, WHILE=119)
+          SQUARED_DIFFERENCE=99, ABS=101, SPLIT_V=102, ELU=111, LESS=58, WHILE=119,
+          GREATER=61, GREATER_EQUAL=62, LESS_EQUAL=63, SELECT=64, EQUAL=71, NOT_EQUAL=72, LOGICAL_OR=84,
+          LOGICAL_AND=86, LOGICAL_NOT=87, SELECT_V2=123)
 # BuiltinOptions union codes
 OPT = dict(Conv2D=1, DepthwiseConv2D=2, Pool2D=5, FullyConnected=8, Softmax=9, Concatenation=10, Add=11,
            L2Norm=12, LocalResponseNormalization=13, ResizeBilinear=15, Reshape=17, SpaceToDepth=19, Mul=21,
@@ -57,7 +62,9 @@ OPT = dict(Conv2D=1, DepthwiseConv2D=2, Pool2D=5, FullyConnected=8, Softmax=9, C
            DepthToSpace=94, Densify=99, BatchMatMul=101, Gelu=116,
            BatchToSpaceND=24, SpaceToBatchND=25, Exp=33, LogSoftmax=36, Cast=37, Slice=48, Tile=51,
            ExpandDims=52, Neg=42, Shape=55, ArgMin=57, Unpack=64, Square=66, SquaredDifference=76, Abs=78,
-           SplitV=79, While=93)
+           SplitV=79, While=93,
+           Less=41, Greater=44, GreaterEqual=45, LessEqual=46, Select=47, Equal=53, NotEqual=54, LogicalOr=60,
+           LogicalAnd=62, LogicalNot=63, SelectV2=98)
 
 
 # ------------------------------------------------------------ FlatBuffer writing
@@ -1098,6 +1105,393 @@ def model_quant_int16():
     return m, [x], [None] * 3, 0.0, "int16 activations (16x8): QUANTIZE to int16, CONV_2D with int64 bias, FULLY_CONNECTED"
 
 
+# ------------------------------------------------------------ MediaPipe custom ops
+def custom_pool_options(padding, sw, sh, fw, fh, a=NONE):
+    """MediaPipe's custom_options: the raw TfLitePoolParams struct (int32 padding (1 SAME, 2 VALID),
+    stride_width, stride_height, filter_width, filter_height, activation, then 4 int32 of computed padding)."""
+    return np.array([1 if padding == SAME else 2, sw, sh, fw, fh, a, 0, 0, 0, 0], "<i4").tobytes()
+
+
+def custom_tconv_options(padding, sw, sh):
+    """TfLiteTransposeConvParams: int32 padding (1 SAME, 2 VALID), stride_width, stride_height."""
+    return np.array([1 if padding == SAME else 2, sw, sh], "<i4").tobytes()
+
+
+def np_tconv_bias(x, w, b, stride, padding):
+    """MediaPipe Convolution2DTransposeBias in float64: full transposed convolution, SAME crops
+    P = max(0, K - (in - 1) % s - 1) (P // 2 first), plus bias."""
+    n, ih, iw, _ = x.shape
+    oc, kh, kw, _ = w.shape
+    full = np.zeros((n, (ih - 1) * stride[0] + kh, (iw - 1) * stride[1] + kw, oc))
+    for iy in range(ih):
+        for ix in range(iw):
+            full[:, iy * stride[0]:iy * stride[0] + kh, ix * stride[1]:ix * stride[1] + kw, :] += \
+                np.einsum("nc,ohwc->nhwo", x[:, iy, ix].astype(np.float64), w.astype(np.float64))
+    ph = max(0, kh - (ih - 1) % stride[0] - 1) if padding == SAME else 0
+    pw = max(0, kw - (iw - 1) % stride[1] - 1) if padding == SAME else 0
+    oh, ow = full.shape[1] - ph, full.shape[2] - pw
+    return (full[:, ph // 2:ph // 2 + oh, pw // 2:pw // 2 + ow, :] + b).astype(np.float32)
+
+
+def np_pool_argmax(x, k, stride, padding, a=NONE):
+    """Max pool values and MediaPipe's indices (ky * filter_w + kx + 0.1, first max of the window)."""
+    n, ih, iw, c = x.shape
+    if padding == SAME:
+        oh, ph = same_pad(ih, k[0], stride[0], 1)
+        ow, pw = same_pad(iw, k[1], stride[1], 1)
+    else:
+        oh, ow, ph, pw = (ih - k[0]) // stride[0] + 1, (iw - k[1]) // stride[1] + 1, 0, 0
+    vals = np.zeros((n, oh, ow, c), np.float32)
+    idx = np.zeros((n, oh, ow, c), np.float32)
+    for oy in range(oh):
+        for ox in range(ow):
+            y0, x0 = oy * stride[0] - ph, ox * stride[1] - pw
+            best = np.full((n, c), -np.inf, np.float32)
+            bi = np.zeros((n, c), np.int64)
+            for ky in range(k[0]):
+                for kx in range(k[1]):
+                    yy, xx = y0 + ky, x0 + kx
+                    if 0 <= yy < ih and 0 <= xx < iw:
+                        v = x[:, yy, xx, :]
+                        better = v > best
+                        best = np.where(better, v, best)
+                        bi = np.where(better, ky * k[1] + kx, bi)
+            vals[:, oy, ox] = act(best, a)
+            idx[:, oy, ox] = bi.astype(np.float32) + np.float32(0.1)
+    return vals, idx
+
+
+def np_unpool(vals, idx, k, stride):
+    n, h, w, c = vals.shape
+    oh, ow = h * k[0], w * k[1]
+    ph = max(0, ((h - 1) * stride[0] + k[0] - oh) // 2)
+    pw = max(0, ((w - 1) * stride[1] + k[1] - ow) // 2)
+    y = np.zeros((n, oh, ow, c), np.float32)
+    for b in range(n):
+        for iy in range(h):
+            for ix in range(w):
+                for ch in range(c):
+                    i = int(idx[b, iy, ix, ch])
+                    yy, xx = iy * stride[0] - ph + i // k[1], ix * stride[1] - pw + i % k[1]
+                    if 0 <= yy < oh and 0 <= xx < ow:
+                        y[b, yy, xx, ch] = vals[b, iy, ix, ch]
+    return y
+
+
+MP_X = None
+
+
+def mediapipe_params():
+    global MP_X
+    r = np.random.default_rng(777)
+    x = r.standard_normal((1, 7, 9, 3)).astype(np.float32)
+    w1, b1 = (r.standard_normal((4, 3, 3, 3)) * 0.5).astype(np.float32), r.standard_normal(4).astype(np.float32)
+    w2, b2 = (r.standard_normal((2, 2, 3, 3)) * 0.5).astype(np.float32), r.standard_normal(2).astype(np.float32)
+    return x, w1, b1, w2, b2
+
+
+def model_mediapipe_custom():
+    """MediaPipe custom ops: Convolution2DTransposeBias (SAME stride 2 with odd crops; VALID strides 1x2),
+    MaxPoolingWithArgmax2D (2x2/2 with fused RELU; 3x3/2 SAME with padded windows), MaxUnpooling2D.
+    The runtime cannot run them; tests/tflite/test_oracle.py compares convfix with the runtime on the
+    builtin twin model mediapipe_builtin (values) and with the numpy references here (indices, unpooling)."""
+    m = Model()
+    g = m.subgraph("main")
+    x, w1, b1, w2, b2 = mediapipe_params()
+    ti = g.tensor("input", x.shape)
+    y1 = np_tconv_bias(x, w1, b1, (2, 2), SAME)
+    t1 = g.tensor("tconv_same", y1.shape)
+    g.op("Convolution2DTransposeBias", [ti, g.const("tconv1/w", w1), g.const("tconv1/b", b1)], [t1], custom="Convolution2DTransposeBias",
+         custom_options=custom_tconv_options(SAME, 2, 2))
+    y2 = np_tconv_bias(x, w2, b2, (1, 2), VALID)
+    t2 = g.tensor("tconv_valid", y2.shape)
+    g.op("Convolution2DTransposeBias", [ti, g.const("tconv2/w", w2), g.const("tconv2/b", b2)], [t2], custom="Convolution2DTransposeBias",
+         custom_options=custom_tconv_options(VALID, 2, 1))
+    v1, i1 = np_pool_argmax(y1, (2, 2), (2, 2), SAME, RELU)
+    tv1, ti1 = g.tensor("pool_values", v1.shape), g.tensor("pool_indices", i1.shape)
+    g.op("MaxPoolingWithArgmax2D", [t1], [tv1, ti1], custom="MaxPoolingWithArgmax2D",
+         custom_options=custom_pool_options(SAME, 2, 2, 2, 2, RELU))
+    u1 = np_unpool(v1, i1, (2, 2), (2, 2))
+    tu1 = g.tensor("unpooled", u1.shape)
+    g.op("MaxUnpooling2D", [tv1, ti1], [tu1], custom="MaxUnpooling2D", custom_options=custom_pool_options(SAME, 2, 2, 2, 2))
+    v3, i3 = np_pool_argmax(x, (3, 3), (2, 2), SAME)
+    tv3, ti3 = g.tensor("pool3_values", v3.shape), g.tensor("pool3_indices", i3.shape)
+    g.op("MaxPoolingWithArgmax2D", [ti], [tv3, ti3], custom="MaxPoolingWithArgmax2D",
+         custom_options=custom_pool_options(SAME, 2, 2, 3, 3))
+    u3 = np_unpool(v3, i3, (3, 3), (2, 2))
+    tu3 = g.tensor("unpooled3", u3.shape)
+    g.op("MaxUnpooling2D", [tv3, ti3], [tu3], custom="MaxUnpooling2D", custom_options=custom_pool_options(SAME, 2, 2, 3, 3))
+    g.inputs, g.outputs = [ti], [t1, t2, tv1, ti1, tu1, tv3, ti3, tu3]
+    return m, [x], [y1, y2, v1, i1, u1, v3, i3, u3], 1e-4, "MediaPipe custom ops Convolution2DTransposeBias, MaxPoolingWithArgmax2D, MaxUnpooling2D"
+
+
+def model_mediapipe_builtin():
+    """The values of mediapipe_custom with builtin ops the runtime runs: TRANSPOSE_CONV (output shape as
+    MediaPipe computes it) + ADD for Convolution2DTransposeBias, MAX_POOL_2D for the pooled values."""
+    m = Model()
+    g = m.subgraph("main")
+    x, w1, b1, w2, b2 = mediapipe_params()
+    ti = g.tensor("input", x.shape)
+    i32 = lambda name, v: g.const(name, np.array(v, np.int32), I32)
+
+    def tconv(tag, w, b, stride, padding):
+        shape = np_tconv_bias(x, w, b, stride, padding).shape
+        tc = g.tensor(tag + "_nobias", shape)
+        g.op("TRANSPOSE_CONV", [i32(tag + "/shape", list(shape)), g.const(tag + "/w", w), ti], [tc],
+             (OPT["TransposeConv"], [(0, "i8", padding), (1, "i32", stride[1]), (2, "i32", stride[0])]))
+        to = g.tensor(tag, shape)
+        g.op("ADD", [tc, g.const(tag + "/b", b)], [to], opts_act(OPT["Add"], NONE))
+        return to, shape
+
+    t1, s1 = tconv("tconv_same", w1, b1, (2, 2), SAME)
+    t2, _ = tconv("tconv_valid", w2, b2, (1, 2), VALID)
+    tv1 = g.tensor("pool_values", [1, -(-s1[1] // 2), -(-s1[2] // 2), 4])
+    g.op("MAX_POOL_2D", [t1], [tv1], opts_pool(SAME, 2, 2, 2, 2, RELU))
+    tv3 = g.tensor("pool3_values", [1, 4, 5, 3])
+    g.op("MAX_POOL_2D", [ti], [tv3], opts_pool(SAME, 2, 2, 3, 3))
+    g.inputs, g.outputs = [ti], [t1, t2, tv1, tv3]
+    return m, [x], [None] * 4, 0.0, "builtin twin of mediapipe_custom (TRANSPOSE_CONV + ADD, MAX_POOL_2D)"
+
+
+def twin_reference_mediapipe(inputs, twin_outputs):
+    """Expected outputs of mediapipe_custom from the runtime's outputs on mediapipe_builtin (transposed
+    convolutions, pooled values) and numpy (argmax indices from the runtime's values, unpooling)."""
+    t1, t2, v1, v3 = twin_outputs
+    x = inputs[0]
+    _, i1 = np_pool_argmax(t1, (2, 2), (2, 2), SAME, RELU)
+    _, i3 = np_pool_argmax(x, (3, 3), (2, 2), SAME)
+    return [t1, t2, v1, i1, np_unpool(v1, i1, (2, 2), (2, 2)), v3, i3, np_unpool(v3, i3, (3, 3), (2, 2))]
+
+
+# Models the runtime cannot run, checked through a builtin twin: name -> (twin, reference function).
+TWINS = {"mediapipe_custom": ("mediapipe_builtin", "twin_reference_mediapipe")}
+
+
+# ------------------------------------------------------------ quantized op coverage
+def quant_cover(dtype, sx, zx, shape=(1, 6, 8, 4)):
+    """A model whose input is `dtype` (I8 / U8) or f32 quantised to int16 first (I16); returns
+    (model, graph, input tensor, data tensor, x, op helper, outs, i32 const helper, const helper)."""
+    m = Model()
+    g = m.subgraph("main")
+    outs = []
+    if dtype == I16:
+        x = RNG.uniform(-3, 3, shape).astype(np.float32)
+        tin = g.tensor("input", shape)
+        ti = g.tensor("input_q", shape, I16, quant=q(sx, 0))
+        g.op("QUANTIZE", [tin], [ti], (OPT["Quantize"], []), version=3)
+    else:
+        info = np.iinfo(NP_OF[dtype])
+        x = RNG.integers(info.min, info.max, shape, endpoint=True).astype(NP_OF[dtype])
+        tin = ti = g.tensor("input", shape, dtype, quant=q(sx, zx))
+
+    def op(name, inputs, oshape, quant, options=None, ttype=dtype, version=2, n_out=1, out=True):
+        ts = [g.tensor(f"{name.lower()}_{len(g.tensors)}_{k}", oshape if n_out == 1 else oshape[k], ttype,
+                       quant=quant if ttype in (I8, U8, I16) else None) for k in range(n_out)]
+        g.op(name, inputs, ts, options, version=version)
+        if out:
+            outs.extend(ts)
+        return ts[0] if n_out == 1 else ts
+
+    def qconst(name, values, quant, ttype=dtype):
+        return g.const(name, np.asarray(values).astype(NP_OF[ttype]), ttype, quant=quant)
+
+    i32 = lambda name, v: g.const(name, np.array(v, np.int32), I32)
+    return m, g, tin, ti, x, op, outs, i32, qconst
+
+
+def movement_ops(op, ti, i32, qconst, dtype, qs, skip=()):
+    """Data-movement ops on a [1, 6, 8, 4] quantised tensor with parameters qs (kept); `skip`: op names
+    the runtime refuses for this type."""
+    inner = op
+
+    def op(name, *a, **k):
+        return None if name in skip else inner(name, *a, **k)
+
+    op("SQUEEZE", [ti], [6, 8, 4], qs, (OPT["Squeeze"], [(0, "vi32", [0])]), version=1)
+    op("EXPAND_DIMS", [ti, i32("expand/axis", [1])], [1, 1, 6, 8, 4], qs, (OPT["ExpandDims"], []), version=1)
+    op("SLICE", [ti, i32("slice/b", [0, 1, 2, 0]), i32("slice/s", [1, 3, -1, 2])], [1, 3, 6, 2], qs, (OPT["Slice"], []))
+    op("STRIDED_SLICE", [ti, i32("ss/b", [0, -1, 1, 0]), i32("ss/e", [1, 0, 7, 4]), i32("ss/s", [1, -2, 3, 1])], [3, 2, 4], qs,
+       (OPT["StridedSlice"], [(0, "i32", 8), (1, "i32", 8), (4, "i32", 1)]))
+    op("SPLIT", [i32("split/axis", 3), ti], [[1, 6, 8, 2]] * 2, qs, (OPT["Split"], [(0, "i32", 2)]), n_out=2)
+    op("SPLIT_V", [ti, i32("splitv/sizes", [1, -1]), i32("splitv/axis", [2])], [[1, 6, 1, 4], [1, 6, 7, 4]], qs,
+       (OPT["SplitV"], [(0, "i32", 2)]), n_out=2)
+    op("PACK", [ti, ti], [1, 2, 6, 8, 4], qs, (OPT["Pack"], [(0, "i32", 2), (1, "i32", 1)]))
+    op("UNPACK", [ti], [[1, 6, 8]] * 4, qs, (OPT["Unpack"], [(0, "i32", 4), (1, "i32", 3)]), n_out=4)
+    op("TILE", [ti, i32("tile/m", [1, 2, 1, 2])], [1, 12, 8, 8], qs, (OPT["Tile"], []))
+    op("GATHER", [ti, i32("gather/idx", [3, 0, 2])], [1, 6, 8, 3], qs, (OPT["Gather"], [(0, "i32", 3), (1, "i32", 0)]))
+    op("DEPTH_TO_SPACE", [ti], [1, 12, 16, 1], qs, (OPT["DepthToSpace"], [(0, "i32", 2)]))
+    op("SPACE_TO_DEPTH", [ti], [1, 3, 4, 16], qs, (OPT["SpaceToDepth"], [(0, "i32", 2)]))
+    tb = op("SPACE_TO_BATCH_ND", [ti, i32("s2b/block", [2, 2]), i32("s2b/pad", [[1, 1], [0, 2]])], [4, 4, 5, 4], qs,
+            (OPT["SpaceToBatchND"], []))
+    op("BATCH_TO_SPACE_ND" if tb is not None else "-", [tb, i32("b2s/block", [2, 2]), i32("b2s/crops", [[1, 1], [0, 2]])], [1, 6, 8, 4], qs,
+       (OPT["BatchToSpaceND"], []))
+    pads = [[0, 0], [1, 2], [2, 1], [0, 0]]
+    op("PAD", [ti, i32("pad/p", pads)], [1, 9, 11, 4], qs, (OPT["Pad"], []))
+    op("PADV2", [ti, i32("padv2/p", pads), qconst("padv2/v", [7], qs)], [1, 9, 11, 4], qs, (OPT["PadV2"], []))
+    op("MIRROR_PAD", [ti, i32("mirror/p", [[0, 0], [2, 1], [1, 2], [0, 0]])], [1, 9, 11, 4], qs, (OPT["MirrorPad"], [(0, "i8", 0)]))
+    op("MIRROR_PAD", [ti, i32("mirror2/p", [[0, 0], [2, 1], [1, 2], [0, 0]])], [1, 9, 11, 4], qs, (OPT["MirrorPad"], [(0, "i8", 1)]))
+    op("TRANSPOSE", [ti, i32("tr/perm", [0, 3, 1, 2])], [1, 4, 6, 8], qs, (OPT["Transpose"], []))
+    op("RESHAPE", [ti, i32("rs/shape", [1, 48, 4])], [1, 48, 4], qs, (OPT["Reshape"], [(0, "vi32", [1, 48, 4])]), version=1)
+    op("CONCATENATION", [ti, ti], [1, 6, 16, 4], qs, (OPT["Concatenation"], [(0, "i32", 2), (1, "i8", NONE)]))
+    op("ARG_MAX", [ti, i32("argmax/axis", [3])], [1, 6, 8], None, (OPT["ArgMax"], [(0, "i8", I32)]), ttype=I32)
+    op("ARG_MIN", [ti, i32("argmin/axis", [2])], [1, 6, 4], None, (OPT["ArgMin"], [(0, "i8", I32)]), ttype=I32)
+    op("MAX_POOL_2D", [ti], [1, 3, 4, 4], qs, opts_pool(SAME, 2, 2, 3, 3))
+    op("AVERAGE_POOL_2D", [ti], [1, 3, 4, 4], qs, opts_pool(SAME, 2, 2, 3, 3))
+    op("REDUCE_MAX", [ti, i32("rmax/axes", [1, 2])], [1, 1, 1, 4], qs, (OPT["Reducer"], [(0, "bool", True)]))
+    op("REDUCE_MIN", [ti, i32("rmin/axes", [3])], [1, 6, 8], qs, (OPT["Reducer"], [(0, "bool", False)]))
+    op("RESIZE_BILINEAR", [ti, i32("rb/size", [9, 12])], [1, 9, 12, 4], qs,
+       (OPT["ResizeBilinear"], [(2, "bool", False), (3, "bool", True)]), version=3)
+    op("RESIZE_NEAREST_NEIGHBOR", [ti, i32("rn/size", [12, 5])], [1, 12, 5, 4], qs,
+       (OPT["ResizeNearestNeighbor"], [(0, "bool", True), (1, "bool", False)]), version=3)
+
+
+def model_quant_more_int8():
+    """int8 ops not in quant_ops_int8: SUM, REDUCE_MAX/MIN, PRELU, SQUARED_DIFFERENCE, RELU_N1_TO_1, ELU,
+    LOG_SOFTMAX, L2_NORMALIZATION, comparisons, SELECT_V2 and the data-movement ops."""
+    sx, zx = 0.05, -3
+    m, g, tin, ti, x, op, outs, i32, qc = quant_cover(I8, sx, zx)
+    qs = q(sx, zx)
+    movement_ops(op, ti, i32, qc, I8, qs)
+    op("SUM", [ti, i32("sum/axes", [1, 2])], [1, 1, 1, 4], q(0.5, 2), (OPT["Reducer"], [(0, "bool", True)]))
+    op("SUM", [ti, i32("sum2/axes", [3])], [1, 6, 8], q(0.15, -1), (OPT["Reducer"], [(0, "bool", False)]))
+    op("SUM", [ti, i32("sum3/axes", [2])], [1, 6, 4], qs, (OPT["Reducer"], [(0, "bool", False)]))
+    op("PRELU", [ti, qc("prelu/alpha", RNG.integers(-100, 100, (4,)), q(0.01, 0))], [1, 6, 8, 4], q(0.04, 10), version=1)
+    op("SQUARED_DIFFERENCE", [ti, qc("sqd/c", RNG.integers(-128, 128, (4,)), q(0.03, 5))], [1, 6, 8, 4], q(0.1, -128),
+       (OPT["SquaredDifference"], []), version=1)
+    op("RELU_N1_TO_1", [ti], [1, 6, 8, 4], q(1 / 127, 0), version=1)
+    op("ELU", [ti], [1, 6, 8, 4], q(0.05, 0), version=1)
+    op("LOG_SOFTMAX", [ti], [1, 6, 8, 4], q(16 / 256, 127), (OPT["LogSoftmax"], []))
+    op("L2_NORMALIZATION", [ti], [1, 6, 8, 4], q(1 / 128, 0), opts_act(OPT["L2Norm"], NONE))
+    cmp_c = qc("cmp/c", RNG.integers(-128, 128, (4,)), q(0.03, 5))
+    same_c = qc("cmp/same", RNG.integers(-20, 20, (4,)), qs)
+    tl = op("LESS", [ti, cmp_c], [1, 6, 8, 4], None, (OPT["Less"], []), ttype=BOOL)
+    op("GREATER", [ti, cmp_c], [1, 6, 8, 4], None, (OPT["Greater"], []), ttype=BOOL)
+    op("GREATER_EQUAL", [ti, same_c], [1, 6, 8, 4], None, (OPT["GreaterEqual"], []), ttype=BOOL)
+    op("LESS_EQUAL", [ti, same_c], [1, 6, 8, 4], None, (OPT["LessEqual"], []), ttype=BOOL)
+    op("EQUAL", [ti, same_c], [1, 6, 8, 4], None, (OPT["Equal"], []), ttype=BOOL)
+    op("NOT_EQUAL", [ti, same_c], [1, 6, 8, 4], None, (OPT["NotEqual"], []), ttype=BOOL)
+    op("SELECT_V2", [tl, ti, same_c], [1, 6, 8, 4], qs, (OPT["SelectV2"], []), version=1)
+    op("SELECT", [tl, ti, ti], [1, 6, 8, 4], qs, (OPT["Select"], []))
+    g.inputs, g.outputs = [ti], outs
+    return m, [x], [None] * len(outs), 0.0, "int8 data movement, SUM/REDUCE_MAX/MIN, PRELU, SQUARED_DIFFERENCE, RELU_N1_TO_1, ELU, LOG_SOFTMAX, L2_NORMALIZATION, comparisons, SELECT/SELECT_V2"
+
+
+def model_quant_more_uint8():
+    """uint8 ops not in quant_ops_uint8: DIV, SUB, MUL, MAXIMUM/MINIMUM, activations, PRELU, MEAN, SUM,
+    MAX_POOL_2D, LOG_SOFTMAX, L2_NORMALIZATION, QUANTIZE, DEQUANTIZE, comparisons, SELECT and data movement."""
+    sx, zx = 1 / 32, 128
+    m, g, tin, ti, x, op, outs, i32, qc = quant_cover(U8, sx, zx)
+    qs = q(sx, zx)
+    s = [1, 6, 8, 4]
+    movement_ops(op, ti, i32, qc, U8, qs)
+    c = qc("c", RNG.integers(1, 256, (4,)), q(0.02, 0))
+    # Quantised DIV: TFLite's fixed-point reciprocal kernel shifts by more than 31 bits (undefined; the
+    # runtime then saturates) when the divisor's integer needs more bits than the exponent of
+    # s1 / (s2 * s_out) provides and |x - zp| is small; divisors 16..31 and that exponent >= 5 stay defined.
+    op("DIV", [ti, qc("div/c", RNG.integers(16, 32, (4,)), q(0.02, 0))], s, q(0.04, 128), opts_act(OPT["Div"], NONE), version=1)
+    op("SUB", [ti, c], s, q(0.05, 120), opts_act(OPT["Sub"], RELU6))
+    op("MUL", [ti, c], s, q(0.1, 128), opts_act(OPT["Mul"], NONE))
+    op("ADD", [ti, c], s, q(0.04, 10), opts_act(OPT["Add"], RELU))
+    op("MAXIMUM", [ti, qc("mx/c", RNG.integers(0, 256, (4,)), qs)], s, qs, (OPT["MaximumMinimum"], []))
+    op("MINIMUM", [ti, qc("mn/c", RNG.integers(0, 256, (4,)), qs)], s, qs, (OPT["MaximumMinimum"], []))
+    op("RELU", [ti], s, q(0.02, 0), version=2)
+    op("RELU6", [ti], s, q(6 / 255, 0), version=2)
+    op("RELU_N1_TO_1", [ti], s, q(2 / 255, 128), version=1)
+    op("LEAKY_RELU", [ti], s, q(0.03, 140), (OPT["LeakyRelu"], [(0, "f32", 0.15)]))
+    op("TANH", [ti], s, q(1 / 128, 128))
+    op("HARD_SWISH", [ti], s, q(0.03, 20), (OPT["HardSwish"], []), version=1)
+    op("PRELU", [ti, qc("prelu/alpha", RNG.integers(0, 256, (4,)), q(0.004, 128))], s, q(0.03, 150), version=1)
+    op("MEAN", [ti, i32("mean/axes", [1, 2])], [1, 1, 1, 4], q(0.02, 128), (OPT["Reducer"], [(0, "bool", True)]))
+    op("MEAN", [ti, i32("mean2/axes", [3])], [1, 6, 8], q(0.03, 120), (OPT["Reducer"], [(0, "bool", False)]))
+    op("SUM", [ti, i32("sum/axes", [3])], [1, 6, 8], q(0.1, 50), (OPT["Reducer"], [(0, "bool", False)]))
+    op("LOG_SOFTMAX", [ti], s, q(16 / 256, 255), (OPT["LogSoftmax"], []))
+    op("L2_NORMALIZATION", [ti], s, q(1 / 128, 128), opts_act(OPT["L2Norm"], NONE))
+    op("QUANTIZE", [ti], s, q(0.05, 100), (OPT["Quantize"], []))
+    op("QUANTIZE", [ti], s, q(sx, 0), (OPT["Quantize"], []), ttype=I8)
+    op("DEQUANTIZE", [ti], s, None, (OPT["Dequantize"], []), ttype=F32)
+    same_c = qc("cmp/same", RNG.integers(100, 156, (4,)), qs)
+    tl = op("LESS", [ti, c], s, None, (OPT["Less"], []), ttype=BOOL)
+    op("GREATER_EQUAL", [ti, same_c], s, None, (OPT["GreaterEqual"], []), ttype=BOOL)
+    op("EQUAL", [ti, same_c], s, None, (OPT["Equal"], []), ttype=BOOL)
+    op("SELECT_V2", [tl, ti, same_c], s, qs, (OPT["SelectV2"], []), version=1)
+    tw = RNG.integers(0, 256, (3, 3, 3, 4)).astype(np.uint8)
+    tb = RNG.integers(-2000, 2000, (3,)).astype(np.int32)
+    op("TRANSPOSE_CONV", [i32("tconv/shape", [1, 12, 16, 3]), qc("tconv/w", tw, q(0.01, 127)), ti,
+                          g.const("tconv/b", tb, I32, quant=q(sx * 0.01, 0))], [1, 12, 16, 3], q(0.2, 128),
+       (OPT["TransposeConv"], [(0, "i8", SAME), (1, "i32", 2), (2, "i32", 2)]), version=3)
+    g.inputs, g.outputs = [ti], outs
+    return m, [x], [None] * len(outs), 0.0, "uint8 data movement, DIV/SUB/MUL/ADD/MAXIMUM/MINIMUM, activations, PRELU, MEAN, SUM, pools, LOG_SOFTMAX, L2_NORMALIZATION, QUANTIZE/DEQUANTIZE, comparisons, SELECT_V2, TRANSPOSE_CONV"
+
+
+# int16 ops this runtime refuses ("failed to prepare"): checked by hand, see docs/FORMATS.md.
+INT16_REFUSED = {"MIRROR_PAD", "SPACE_TO_BATCH_ND", "TILE", "ARG_MIN", "ARG_MAX", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE", "-"}
+
+
+def model_quant_more_int16():
+    """int16 activations (16x8, zero point 0): elementwise, activations, pools, reductions, SOFTMAX,
+    data movement, DEQUANTIZE."""
+    sx = 3.0 / 32767
+    m, g, tin, ti, x, op, outs, i32, qc = quant_cover(I16, sx, 0)
+    qs = q(sx, 0)
+    s = [1, 6, 8, 4]
+    movement_ops(op, ti, i32, qc, I16, qs, skip=INT16_REFUSED)
+    c = qc("c", RNG.integers(-30000, 30000, (4,)), q(2.0 / 32767, 0))
+    op("ADD", [ti, c], s, q(5.0 / 32767, 0), opts_act(OPT["Add"], NONE), version=3)
+    op("SUB", [ti, c], s, q(5.0 / 32767, 0), opts_act(OPT["Sub"], RELU), version=3)
+    op("MUL", [ti, c], s, q(6.0 / 32767, 0), opts_act(OPT["Mul"], NONE), version=4)
+    op("MAXIMUM", [ti, qc("mx/c", RNG.integers(-30000, 30000, (4,)), qs)], s, qs, (OPT["MaximumMinimum"], []), version=3)
+    op("MINIMUM", [ti, qc("mn/c", RNG.integers(-30000, 30000, (4,)), qs)], s, qs, (OPT["MaximumMinimum"], []), version=3)
+    op("RELU", [ti], s, q(3.0 / 32767, 0), version=3)
+    op("RELU6", [ti], s, q(6.0 / 32767, 0), version=3)
+    op("LEAKY_RELU", [ti], s, q(3.0 / 32767, 0), (OPT["LeakyRelu"], [(0, "f32", 0.2)]), version=2)
+    op("LOGISTIC", [ti], s, q(1.0 / 32768, 0), version=3)
+    op("TANH", [ti], s, q(1.0 / 32768, 0), version=3)
+    op("SOFTMAX", [ti], s, q(1.0 / 32768, 0), (OPT["Softmax"], [(0, "f32", 1.0)]), version=3)
+    op("MEAN", [ti, i32("mean/axes", [1, 2])], [1, 1, 1, 4], q(1.0 / 32767, 0), (OPT["Reducer"], [(0, "bool", True)]), version=3)
+    # (int16 SUM: this runtime fails to invoke it.)
+    op("DEQUANTIZE", [ti], s, None, (OPT["Dequantize"], []), ttype=F32, version=4)
+    op("QUANTIZE", [ti], s, q(2.5 / 32767, 0), (OPT["Quantize"], []), version=3)
+    g.inputs, g.outputs = [tin], outs
+    return m, [x], [None] * len(outs), 0.0, "int16 (16x8) data movement, ADD/SUB/MUL/MAXIMUM/MINIMUM, RELU/RELU6/LEAKY_RELU/LOGISTIC/TANH, SOFTMAX, MEAN, pools, DEQUANTIZE, QUANTIZE"
+
+
+def model_compare_select():
+    """Float comparisons, LOGICAL_AND/OR/NOT, SELECT (rank-1 condition) and SELECT_V2 (broadcast),
+    int32 comparisons."""
+    m = Model()
+    g = m.subgraph("main")
+    x, y = rnd(2, 3, 4), rnd(2, 3, 4)
+    tx, ty = g.tensor("x", x.shape), g.tensor("y", y.shape)
+    outs = []
+
+    def op(name, inputs, shape, ttype=BOOL, options=None, version=1):
+        t = g.tensor(f"{name.lower()}_{len(g.tensors)}", shape, ttype)
+        g.op(name, inputs, [t], options, version=version)
+        outs.append(t)
+        return t
+
+    s = list(x.shape)
+    c = g.const("c", rnd(4))
+    tl = op("LESS", [tx, ty], s, options=(OPT["Less"], []))
+    tle = op("LESS_EQUAL", [tx, c], s, options=(OPT["LessEqual"], []))
+    tg = op("GREATER", [tx, c], s, options=(OPT["Greater"], []))
+    op("GREATER_EQUAL", [tx, ty], s, options=(OPT["GreaterEqual"], []))
+    op("EQUAL", [tx, tx], s, options=(OPT["Equal"], []))
+    op("NOT_EQUAL", [tx, ty], s, options=(OPT["NotEqual"], []))
+    ta = op("LOGICAL_AND", [tl, tg], s, options=(OPT["LogicalAnd"], []))
+    op("LOGICAL_OR", [ta, tle], s, options=(OPT["LogicalOr"], []))
+    op("LOGICAL_NOT", [tl], s, options=(OPT["LogicalNot"], []))
+    op("SELECT", [tl, tx, ty], s, F32, (OPT["Select"], []))
+    cond1 = g.const("cond_rank1", np.array([True, False]), BOOL)
+    op("SELECT", [cond1, tx, ty], s, F32, (OPT["Select"], []))
+    op("SELECT_V2", [tg, tx, g.const("zero", np.array([0.0], np.float32))], s, F32, (OPT["SelectV2"], []))
+    ti = g.tensor("xi", [2, 3, 4], I32)
+    g.op("CAST", [tx], [ti], (OPT["Cast"], [(0, "i8", F32), (1, "i8", I32)]))
+    op("LESS", [ti, g.const("ci", np.array([0, 1, -1, 0], np.int32), I32)], s, options=(OPT["Less"], []))
+    g.inputs, g.outputs = [tx, ty], outs
+    return m, [x, y], [None] * len(outs), 0.0, "LESS/LESS_EQUAL/GREATER/GREATER_EQUAL/EQUAL/NOT_EQUAL, LOGICAL_AND/OR/NOT, SELECT (rank-1 condition), SELECT_V2 (broadcast), int32 LESS"
+
+
 MODELS = {
     "conv2d": (model_conv2d, True),
     "depthwise": (model_depthwise, True),
@@ -1121,6 +1515,12 @@ MODELS = {
     "fp16_weights": (model_fp16_weights, True),
     "while": (model_while, True),
     "quant_int16": (model_quant_int16, True),
+    "mediapipe_custom": (model_mediapipe_custom, False),
+    "mediapipe_builtin": (model_mediapipe_builtin, True),
+    "quant_more_int8": (model_quant_more_int8, True),
+    "quant_more_uint8": (model_quant_more_uint8, True),
+    "quant_more_int16": (model_quant_more_int16, True),
+    "compare_select": (model_compare_select, True),
 }
 
 
@@ -1148,6 +1548,8 @@ def main():
             np.save(os.path.join(a.out, fn_), y)
             files.append(fn_)
         manifest[name] = dict(inputs=len(inputs), expect=files, atol=atol, runtime=runtime, what=what)
+        if name in TWINS:
+            manifest[name]["twin"] = dict(model=TWINS[name][0], reference=TWINS[name][1])
     with open(os.path.join(a.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"gen_tflite_models.py: wrote {len(manifest)} models to {a.out}")

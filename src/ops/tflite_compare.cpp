@@ -3,8 +3,10 @@
 // LOGICAL_NOT on bool, and SELECT / SELECT_V2 (condition, x, y; SELECT_V2
 // broadcasts all three, SELECT also takes a rank-1 condition over dim 0).
 //
-// Quantized inputs are compared on their real values (scale * (q - zp)) when
-// the two sides' parameters differ, on the integers otherwise.
+// Quantized inputs (both sides with parameters) are compared as TFLite's
+// kernel does: (q - zp) * 2^8 rescaled by each side's scale with a Q0.31
+// fixed-point multiplier and rounding (so nearly equal real values can
+// compare equal); other types on their values.
 #include <cstring>
 #include <vector>
 
@@ -29,14 +31,22 @@ Status compare_kernel(KernelContext& ctx, C c) {
   ops::BroadcastIndexer idx(od, {a.dims(), b.dims()});
   const QuantParams* qa = is_qint(a.dtype()) ? input_quant(ctx, 0) : nullptr;
   const QuantParams* qb = is_qint(b.dtype()) ? input_quant(ctx, 1) : nullptr;
-  const bool real = qa && qb && (scale_of(*qa) != scale_of(*qb) || zp_of(*qa) != zp_of(*qb));
+  // Quantised inputs are compared as TFLite does: (q - zp) << 8 times each
+  // side's own scale as a fixed-point multiplier (rounded), so values closer
+  // than the rounding compare equal.
+  const bool scaled = qa && qb;
+  const QMul ma = scaled ? quantize_multiplier(scale_of(*qa)) : QMul{};
+  const QMul mb = scaled ? quantize_multiplier(scale_of(*qb)) : QMul{};
   Tensor out = Tensor::uninitialized(DType::kBool, od);
   auto* y = out.data<bool>();
   for (int64_t i = 0; i < out.numel(); ++i) {
-    double va = a.get_f64(idx.offset(0, i)), vb = b.get_f64(idx.offset(1, i));
-    if (real) {
-      va = (va - zp_of(*qa)) * scale_of(*qa);
-      vb = (vb - zp_of(*qb)) * scale_of(*qb);
+    double va, vb;
+    if (scaled) {
+      va = multiply_by_qmul((qget(a, idx.offset(0, i)) - zp_of(*qa)) * 256, ma);
+      vb = multiply_by_qmul((qget(b, idx.offset(1, i)) - zp_of(*qb)) * 256, mb);
+    } else {
+      va = a.get_f64(idx.offset(0, i));
+      vb = b.get_f64(idx.offset(1, i));
     }
     bool r = false;
     switch (c) {

@@ -11,7 +11,9 @@
 //   TfliteRounding::kRuntime as XNNPACK's global average pooling: f32
 //   s_in / (s_out * count), round half to even); other MEAN /
 //   SUM as TFLite's generic kernel: round(sum * s_in/s_out - zp_in * s_in/s_out
-//   [* n for SUM]) + zp_out in f32.
+//   [* n for SUM]) + zp_out in f32; SUM is not saturated but wraps to the
+//   type, and with equal input / output parameters sums the raw integers
+//   (both as TFLite's kernels, checked against the runtime).
 // - ARG_MAX / ARG_MIN: first index of the extreme value, any numeric type.
 #include <cmath>
 #include <limits>
@@ -26,6 +28,15 @@ namespace {
 using namespace ops::tfl;
 
 enum class R { kMean, kSum, kMax, kMin, kProd };
+
+// v reduced modulo 2^bits of t into t's range (two's complement wrap-around).
+int32_t wrap_to(DType t, int64_t v) {
+  const uint64_t u = static_cast<uint64_t>(v);
+  if (t == DType::kI8) return static_cast<int8_t>(static_cast<uint8_t>(u));
+  if (t == DType::kU8) return static_cast<uint8_t>(u);
+  if (t == DType::kI16) return static_cast<int16_t>(static_cast<uint16_t>(u));
+  return static_cast<int32_t>(static_cast<uint32_t>(u));
+}
 
 Status reduce_kernel(KernelContext& ctx, R kind) {
   CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
@@ -122,9 +133,16 @@ Status reduce_kernel(KernelContext& ctx, R kind) {
       }
       qset(out, o, std::clamp(v + zy, qmin(ydt), qmax(ydt)));
     }
+  } else if (kind == R::kSum && sx == sy && zx == zy) {
+    // SUM with the output's parameters equal to the input's: TFLite sums the
+    // raw integers in the element type (wrapping, zero point not removed).
+    std::vector<int64_t> acc(static_cast<size_t>(on), 0);
+    for (int64_t i = 0; i < x.numel(); ++i) acc[size_t(map[size_t(i)])] += qget(x, i);
+    for (int64_t o = 0; o < on; ++o) qset(out, o, wrap_to(ydt, acc[size_t(o)]));
   } else {
     // Other axes: sum of the raw integers, then in f32 as TFLite's generic
-    // quantized mean / sum: round(sum * s + bias) + zp_out.
+    // quantized mean / sum: round(sum * s + bias) + zp_out; MEAN clamps to
+    // the type, SUM converts without saturating (wraps, as TFLite's kernel).
     std::vector<int64_t> acc(static_cast<size_t>(on), 0);
     for (int64_t i = 0; i < x.numel(); ++i) acc[size_t(map[size_t(i)])] += qget(x, i);
     const float scale = static_cast<float>(sx) / static_cast<float>(sy);
@@ -136,7 +154,10 @@ Status reduce_kernel(KernelContext& ctx, R kind) {
       } else {
         r = std::round(static_cast<float>(acc[size_t(o)]) * scale - static_cast<float>(zx) * scale * static_cast<float>(cnt));
       }
-      qset(out, o, round_sat(static_cast<double>(r) + zy, qmin(ydt), qmax(ydt)));
+      if (kind == R::kSum)
+        qset(out, o, wrap_to(ydt, static_cast<int64_t>(round_sat(r, INT32_MIN / 2, INT32_MAX / 2)) + zy));
+      else
+        qset(out, o, round_sat(static_cast<double>(r) + zy, qmin(ydt), qmax(ydt)));
     }
   }
   ctx.set_output(0, std::move(out));

@@ -8,7 +8,11 @@
 // in - 1), weights from s - lower. Nearest: floor((o + 0.5*hpc) * scale)
 // (rounded half away from zero with align_corners), clamped to [0, in - 1].
 // Quantised inputs: nearest copies values; bilinear interpolates the
-// integers and rounds half away from zero (same parameters in and out).
+// integers (same parameters in and out): int16, and every integer type with
+// TfliteRounding::kReference, with TFLite's integer kernel (positions in
+// 1/1024 pixel, scale round((in << 10) / out), products in 1/2^20, round half
+// away from zero); int8 / uint8 in runtime mode in f32 like XNNPACK's
+// (rounded half away from zero; one step off on some elements).
 #include <cmath>
 #include <vector>
 
@@ -46,7 +50,43 @@ Status resize_kernel(KernelContext& ctx, bool bilinear) {
     if (f32) out.data<float>()[i] = v;
     else qset(out, i, round_sat(v, qmin(x.dtype()), qmax(x.dtype())));
   };
-  if (bilinear) {
+  // TFLite's integer bilinear kernel (the runtime's for int16, which XNNPACK
+  // does not take; in reference mode for every integer type): positions in
+  // 1/1024 pixel units, weights products in 1/2^20, rounded half away from
+  // zero.
+  if (bilinear && !f32 && (x.dtype() == DType::kI16 || !runtime_rounding())) {
+    auto scale10 = [&](int64_t in, int64_t out) {
+      if (align && out > 1) return ((int64_t{1} << 10) * (in - 1) + (out - 1) / 2) / (out - 1);
+      return ((int64_t{1} << 10) * in + out / 2) / out;
+    };
+    struct ITap { int64_t lo, hi, pos; };
+    auto itaps = [&](int64_t in, int64_t out) {
+      const int64_t s10 = scale10(in, out);
+      std::vector<ITap> t(static_cast<size_t>(out));
+      for (int64_t o = 0; o < out; ++o) {
+        const int64_t v = hpc ? o * s10 + s10 / 2 - (1 << 9) : o * s10;
+        t[size_t(o)] = ITap{std::max<int64_t>(v / 1024, 0), std::min<int64_t>((v + 1023) / 1024, in - 1), v};
+      }
+      return t;
+    };
+    const auto ty = itaps(ih, oh), tx = itaps(iw, ow);
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t y = 0; y < oh; ++y)
+        for (int64_t xo = 0; xo < ow; ++xo) {
+          const ITap& a = ty[size_t(y)];
+          const ITap& d = tx[size_t(xo)];
+          const int64_t wy = a.pos - 1024 * a.lo, wx = d.pos - 1024 * d.lo;
+          const int64_t p00 = ((b * ih + a.lo) * iw + d.lo) * c, p01 = ((b * ih + a.lo) * iw + d.hi) * c;
+          const int64_t p10 = ((b * ih + a.hi) * iw + d.lo) * c, p11 = ((b * ih + a.hi) * iw + d.hi) * c;
+          const int64_t o = ((b * oh + y) * ow + xo) * c;
+          for (int64_t k = 0; k < c; ++k) {
+            const int64_t v = int64_t{qget(x, p00 + k)} * (1024 - wy) * (1024 - wx) + int64_t{qget(x, p10 + k)} * wy * (1024 - wx) +
+                              int64_t{qget(x, p01 + k)} * (1024 - wy) * wx + int64_t{qget(x, p11 + k)} * wy * wx;
+            const int64_t r = (v + (v > 0 ? (1 << 19) : -(1 << 19))) / (int64_t{1} << 20);
+            qset(out, o + k, static_cast<int32_t>(std::clamp<int64_t>(r, qmin(x.dtype()), qmax(x.dtype()))));
+          }
+        }
+  } else if (bilinear) {
     struct Tap { int64_t lo, hi; float frac; };
     auto taps = [&](int64_t in, int64_t out, float s) {
       std::vector<Tap> t(static_cast<size_t>(out));

@@ -35,124 +35,21 @@ Usage: test_oracle.py --convfix BUILD/convfix --work DIR [--tool BUILD/tests/tfl
 Exit: 0 pass, 1 failure, 77 when Node or the npm packages are missing.
 """
 import argparse
-import glob
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import zlib
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RUNNER = os.path.join(ROOT, "tools", "tflite_run.js")
-GEN = os.path.join(ROOT, "tools", "gen_tflite_models.py")
-SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "models", "tflite"))
-PHOTOS = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
-          "/usr/lib/python3/dist-packages/skimage/data/chelsea.png",
-          "/usr/lib/python3/dist-packages/skimage/data/coffee.png",
-          "/usr/lib/python3/dist-packages/skimage/data/motorcycle_left.png",
-          "/usr/lib/python3/dist-packages/skimage/data/horse.png",
-          "/usr/share/doc/opencv-doc/examples/data/baboon.jpg",
-          "/usr/share/doc/opencv-doc/examples/data/fruits.jpg",
-          "/usr/share/doc/opencv-doc/examples/data/butterfly.jpg",
-          "/usr/share/doc/opencv-doc/examples/data/apple.jpg"]
-NP_DTYPE = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int32": np.int32, "int16": np.int16,
-            "int64": np.int64, "bool": np.bool_}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (GEN, NP_DTYPE, PHOTOS, SHARED, Result, convfix_run, fixture_inputs, generate_fixtures,  # noqa: E402
+                    has_custom_ops, inspect, is_image_input, last_line, load_photos, photo_pixels, run,
+                    runtime_available, runtime_info, runtime_run)
+
 RTOL = 1e-4
 QFRAC = 0.999
-
-
-class Result:
-    def __init__(self, verbose):
-        self.verbose = verbose
-        self.counts = {"pass": 0, "fail": 0, "skip": 0}
-
-    def add(self, status, name, detail=""):
-        self.counts[status] += 1
-        if status != "pass" or self.verbose:
-            print(f"{status.upper()}: {name}" + (f": {detail}" if detail else ""), flush=True)
-
-
-def run(cmd, timeout=900):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def last_line(s):
-    lines = [l for l in s.strip().splitlines() if l.strip()]
-    return lines[-1] if lines else ""
-
-
-def runtime_info(model):
-    r = run(["node", RUNNER, "--info", model])
-    if r.returncode != 0:
-        return None, last_line(r.stderr)
-    return json.loads(r.stdout), None
-
-
-def runtime_run(model, files, out_dir):
-    shutil.rmtree(out_dir, ignore_errors=True)
-    r = run(["node", RUNNER, model] + files + [out_dir])
-    if r.returncode != 0:
-        return None, last_line(r.stderr)
-    listing = json.load(open(os.path.join(out_dir, "outputs.json")))
-    return [np.load(os.path.join(out_dir, o["file"])) for o in listing], None
-
-
-def convfix_run(convfix, model, files, out_dir, output_names):
-    shutil.rmtree(out_dir, ignore_errors=True)
-    cmd = [convfix, "run", model]
-    for f in files:
-        cmd += ["--input", f]
-    r = run(cmd + ["--save-outputs", out_dir])
-    if r.returncode != 0:
-        return None, last_line(r.stderr)
-    outs = []
-    for n in output_names:
-        cands = [p for p in glob.glob(os.path.join(out_dir, "*.npy"))
-                 if os.path.basename(p)[:-4] == n or os.path.basename(p)[:-4] == re.sub(r"[^A-Za-z0-9._-]", "_", n)]
-        if not cands:
-            return None, f"output {n!r} not written (files: {sorted(os.listdir(out_dir))})"
-        outs.append(np.load(cands[0]))
-    return outs, None
-
-
-def inspect(convfix, model):
-    r = run([convfix, "inspect", "--json", model])
-    if r.returncode != 0:
-        return None
-    return json.loads(r.stdout)
-
-
-def load_photos():
-    try:
-        from skimage import io
-    except ImportError:
-        return []
-    out = []
-    for p in PHOTOS:
-        if os.path.exists(p):
-            img = io.imread(p)
-            if img.ndim == 3 and img.shape[2] == 4:
-                img = img[:, :, :3]
-            out.append((os.path.splitext(os.path.basename(p))[0], img))
-    return out
-
-
-def photo_pixels(img, shape):
-    """The photo resized to NHWC `shape`, pixel values 0..255 (float), gray when C == 1."""
-    from skimage.color import rgb2gray
-    from skimage.transform import resize
-    n, h, w, c = shape
-    x = img.astype(np.float64) / 255.0
-    if c == 1:
-        x = rgb2gray(x)[..., None] if x.ndim == 3 else x[..., None]
-    elif x.ndim == 2:
-        x = np.repeat(x[..., None], 3, axis=2)
-    x = resize(x, (h, w), anti_aliasing=True) * 255.0
-    return np.repeat(x[None], n, axis=0)
 
 
 def make_input(info, quant, rng, pixels=None, float_range=None):
@@ -237,7 +134,7 @@ def compare(got, want, rtol, label):
     return None, stat
 
 
-def check_model(res, a, name, model, photos, work, fixture_inputs=None, rtol=RTOL):
+def check_model(res, a, name, model, photos, work, own_inputs=None, rtol=RTOL):
     rt_model = model
     info, err = runtime_info(model)
     if err and a.tool:
@@ -264,8 +161,8 @@ def check_model(res, a, name, model, photos, work, fixture_inputs=None, rtol=RTO
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     frange = float_range_for(model)
     sets = []
-    if fixture_inputs:
-        sets.append(("fixture input", fixture_inputs))
+    if own_inputs:
+        sets.append(("fixture input", own_inputs))
     for k in range(2):
         files = []
         for i, t in enumerate(info["inputs"]):
@@ -274,7 +171,7 @@ def check_model(res, a, name, model, photos, work, fixture_inputs=None, rtol=RTO
             files.append(p)
         sets.append((f"random {k}", files))
     ins = info["inputs"]
-    if len(ins) == 1 and len(ins[0]["shape"]) == 4 and ins[0]["shape"][3] in (1, 3) and min(ins[0]["shape"][1:3]) >= 8:
+    if is_image_input(ins):
         shape = [max(d, 1) for d in ins[0]["shape"]]
         for pname, img in photos:
             p = os.path.join(work, f"{name}.{pname}.npy")
@@ -334,7 +231,7 @@ def check_resnet8_photos(res, a, photos, work):
         if r.returncode != 0:
             res.add("fail", f"resnet8 int8 convfix run --images {pname}", last_line(r.stderr))
             continue
-        fed = glob.glob(os.path.join(sdir, "*.npy"))
+        fed = sorted(os.path.join(sdir, f) for f in os.listdir(sdir) if f.endswith(".npy"))
         got = np.load(os.path.join(odir, "Identity_int8.npy"))
         want, e1 = runtime_run(model, fed[:1], os.path.join(work, "out", "cli.runtime"))
         if e1:
@@ -348,6 +245,50 @@ def check_resnet8_photos(res, a, photos, work):
     print(f"resnet8 int8 via --images: convfix top-1 = runtime top-1 on {agree} photographs", flush=True)
 
 
+def check_twin(res, a, name, e, gen_dir, work):
+    """A fixture with custom ops the runtime cannot run (MediaPipe's): convfix runs it; the runtime runs
+    its builtin twin on the same inputs, and the generator's reference function turns the twin's outputs
+    (plus numpy) into the expected outputs. Fixture input and two random inputs; rtol as check_model."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("gen_tflite_models", GEN)
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    reference = getattr(gen, e["twin"]["reference"])
+    model = os.path.join(gen_dir, name + ".tflite")
+    twin = os.path.join(gen_dir, e["twin"]["model"] + ".tflite")
+    meta = inspect(a.convfix, model)
+    if meta is None or not has_custom_ops(meta):
+        res.add("fail", f"gen_{name}", "convfix inspect failed or shows no custom ops")
+        return
+    out_names = [o["name"] for o in meta["outputs"]]
+    own = fixture_inputs(gen_dir, name, e)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    sets = [("fixture input", own)]
+    for k in range(2):
+        files = []
+        for i, f in enumerate(own):
+            p = os.path.join(work, f"{name}.twin{k}.in{i}.npy")
+            np.save(p, rng.standard_normal(np.load(f).shape).astype(np.float32))
+            files.append(p)
+        sets.append((f"random {k}", files))
+    for label, files in sets:
+        tw, e1 = runtime_run(twin, files, os.path.join(work, "out", name + ".twin"))
+        got, e2 = convfix_run(a.convfix, model, files, os.path.join(work, "out", name + ".convfix"), out_names)
+        if e1 or e2:
+            res.add("fail", f"gen_{name} {label} (twin {e['twin']['model']})", f"runtime: {e1 or 'ok'}; convfix: {e2 or 'ok'}")
+            continue
+        want = reference([np.load(f) for f in files], tw)
+        fails, stats = [], []
+        for i, (g, w) in enumerate(zip(got, want)):
+            msg, stat = compare(g, np.asarray(w, dtype=g.dtype) if g.shape == np.shape(w) else np.asarray(w), RTOL,
+                                f"output {i} ({out_names[i]})")
+            if msg:
+                fails.append(msg)
+            stats.append(stat)
+        res.add("fail" if fails else "pass", f"gen_{name} {label}: convfix vs runtime on {e['twin']['model']} + numpy",
+                "; ".join(fails) if fails else "; ".join(stats))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--convfix", required=True)
@@ -356,8 +297,9 @@ def main():
     p.add_argument("--filter", default="")
     p.add_argument("--verbose", action="store_true")
     a = p.parse_args()
-    if shutil.which("node") is None or not os.path.isdir(os.path.join(ROOT, "node_modules", "@tensorflow", "tfjs-tflite")):
-        print("SKIP: Node.js or @tensorflow/tfjs-tflite missing (run scripts/setup: npm install --ignore-scripts)")
+    ok, why = runtime_available()
+    if not ok:
+        print("SKIP: " + why)
         return 77
     res = Result(a.verbose)
     os.makedirs(os.path.join(a.work, "out"), exist_ok=True)
@@ -367,19 +309,22 @@ def main():
         print("note: no photographs found (python3-skimage / opencv-doc); random inputs only")
 
     gen_dir = os.path.join(a.work, "generated")
-    r = run([sys.executable, GEN, "--out", gen_dir])
-    if r.returncode != 0:
-        print("FAIL: gen_tflite_models.py: " + (r.stdout + r.stderr).strip())
+    manifest, err = generate_fixtures(gen_dir)
+    if err:
+        print("FAIL: " + err)
         return 1
-    manifest = json.load(open(os.path.join(gen_dir, "manifest.json")))
     for name, e in manifest.items():
-        if not flt.search(name) or not e["runtime"]:
+        if not flt.search(name):
             continue
-        ins = [os.path.join(gen_dir, f"{name}.input_{i}.npy") for i in range(e["inputs"])]
-        check_model(res, a, "gen_" + name, os.path.join(gen_dir, name + ".tflite"), photos, a.work, ins,
-                    e.get("oracle_rtol", RTOL))
+        if e.get("twin"):
+            check_twin(res, a, name, e, gen_dir, a.work)
+        if not e["runtime"]:
+            continue
+        check_model(res, a, "gen_" + name, os.path.join(gen_dir, name + ".tflite"), photos, a.work,
+                    fixture_inputs(gen_dir, name, e), e.get("oracle_rtol", RTOL))
 
-    shared = sorted(glob.glob(os.path.join(SHARED, "*.tflite")))
+    shared = sorted(os.path.join(SHARED, f) for f in os.listdir(SHARED) if f.endswith(".tflite")) \
+        if os.path.isdir(SHARED) else []
     if not shared:
         print(f"SKIP: {SHARED} not found: real-model oracle tests skipped (a fresh clone has no ../shared)")
     for m in shared:
@@ -388,17 +333,13 @@ def main():
         name = os.path.splitext(os.path.basename(m))[0]
         if not flt.search(name):
             continue
-        meta = inspect_cache[m]
-        if meta and any(k.startswith("tflite.custom:") for k in meta["op_histogram"]):
+        if has_custom_ops(inspect_cache[m]):
             res.add("skip", name, "has custom ops")
             continue
         check_model(res, a, name, m, photos, a.work)
     if shared and flt.search("mlperftiny_ic_resnet8_cifar10_int8"):
         check_resnet8_photos(res, a, photos, a.work)
-
-    c = res.counts
-    print(f"{c['pass']} passed, {c['fail']} failed, {c['skip']} skipped")
-    return 1 if c["fail"] else 0
+    return res.summary()
 
 
 if __name__ == "__main__":

@@ -27,91 +27,24 @@ Usage: test_roundtrip.py --convfix BUILD/convfix --tool BUILD/tests/tflite_tool
 Exit: 0 pass, 1 failure, 77 when Node or the npm packages are missing.
 """
 import argparse
-import glob
-import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import zlib
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RUNNER = os.path.join(ROOT, "tools", "tflite_run.js")
-GEN = os.path.join(ROOT, "tools", "gen_tflite_models.py")
-SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "models", "tflite"))
-PHOTOS = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
-          "/usr/lib/python3/dist-packages/skimage/data/chelsea.png",
-          "/usr/share/doc/opencv-doc/examples/data/baboon.jpg"]
-NP_DTYPE = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int32": np.int32, "int16": np.int16,
-            "int64": np.int64, "bool": np.bool_}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (NP_DTYPE, SHARED, Result, fixture_inputs, generate_fixtures, has_custom_ops,  # noqa: E402
+                    inspect, is_image_input, load_photos, photo_pixels, run, runtime_available, runtime_info,
+                    runtime_run)
 
-
-class Result:
-    def __init__(self, verbose):
-        self.verbose = verbose
-        self.counts = {"pass": 0, "fail": 0, "skip": 0}
-
-    def add(self, status, name, detail=""):
-        self.counts[status] += 1
-        if status != "pass" or self.verbose:
-            print(f"{status.upper()}: {name}" + (f": {detail}" if detail else ""), flush=True)
-
-
-def run(cmd, timeout=600):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def last_line(s):
-    lines = [l for l in s.strip().splitlines() if l.strip()]
-    return lines[-1] if lines else ""
-
-
-def runtime_info(model):
-    r = run(["node", RUNNER, "--info", model])
-    if r.returncode != 0:
-        return None, last_line(r.stderr)
-    return json.loads(r.stdout), None
-
-
-def runtime_run(model, input_files, out_dir):
-    shutil.rmtree(out_dir, ignore_errors=True)
-    r = run(["node", RUNNER, model] + input_files + [out_dir])
-    if r.returncode != 0:
-        return None, last_line(r.stderr)
-    listing = json.load(open(os.path.join(out_dir, "outputs.json")))
-    return [np.load(os.path.join(out_dir, o["file"])) for o in listing], None
-
-
-def load_photos():
-    try:
-        from skimage import io
-    except ImportError:
-        return []
-    out = []
-    for p in PHOTOS:
-        if os.path.exists(p):
-            img = io.imread(p)
-            if img.ndim == 3 and img.shape[2] == 4:
-                img = img[:, :, :3]
-            out.append((os.path.basename(p), img))
-    return out
+PHOTO_NAMES = ("astronaut", "chelsea", "baboon")
 
 
 def photo_input(img, shape):
     """An image resized to NHWC `shape`, in [0, 1] (gray when C == 1)."""
-    from skimage.transform import resize
-    from skimage.color import rgb2gray
-    n, h, w, c = shape
-    x = img.astype(np.float64) / 255.0
-    if c == 1:
-        x = rgb2gray(x)[..., None] if x.ndim == 3 else x[..., None]
-    elif x.ndim == 2:
-        x = np.repeat(x[..., None], 3, axis=2)
-    x = resize(x, (h, w), anti_aliasing=True)
-    return np.repeat(x[None], n, axis=0).astype(np.float32)
+    return (photo_pixels(img, shape) / 255.0).astype(np.float32)
 
 
 def to_input(x01, info, quant, rng):
@@ -148,7 +81,7 @@ def input_sets(name, model, info, quants, photos, work, extra_inputs=None):
             files.append(p)
         sets.append((f"random {k}", files))
     ins = info["inputs"]
-    if len(ins) == 1 and len(ins[0]["shape"]) == 4 and ins[0]["shape"][3] in (1, 3) and min(ins[0]["shape"][1:3]) >= 8:
+    if is_image_input(ins):
         for pname, img in photos:
             shape = [max(d, 1) for d in ins[0]["shape"]]
             p = os.path.join(work, f"{name}.{pname}.npy")
@@ -158,17 +91,8 @@ def input_sets(name, model, info, quants, photos, work, extra_inputs=None):
 
 
 def input_quant(convfix, model):
-    r = run([convfix, "inspect", "--json", model])
-    if r.returncode != 0:
-        return []
-    return [v.get("quant") for v in json.loads(r.stdout)["inputs"]]
-
-
-def has_custom_ops(convfix, model):
-    r = run([convfix, "inspect", "--json", model])
-    if r.returncode != 0:
-        return False
-    return any(k.startswith("tflite.custom:") for k in json.loads(r.stdout)["op_histogram"])
+    meta = inspect(convfix, model)
+    return [v.get("quant") for v in meta["inputs"]] if meta else []
 
 
 def same_bits(a, b):
@@ -249,8 +173,7 @@ def check_edits(res, a, name, model, photos, work):
     info, err = runtime_info(model)
     if err:
         return
-    r = run([a.convfix, "inspect", "--json", model])
-    j = json.loads(r.stdout)
+    j = inspect(a.convfix, model)
     out_quant = j["outputs"][0].get("quant")
     quants = [v.get("quant") for v in j["inputs"]]
     sets = input_sets(name + ".edit", model, info, quants, photos, work)[:3]
@@ -270,8 +193,7 @@ def check_edits(res, a, name, model, photos, work):
     zero_m = edited("zerofc", "zero-param", "@FULLY_CONNECTED", "1", "zero-param", "@FULLY_CONNECTED", "2")
     if not all([logits_m, scaled_m, beta_m, zero_m]):
         return
-    r = run([a.convfix, "inspect", "--json", logits_m])
-    logit_quant = json.loads(r.stdout)["outputs"][0].get("quant")
+    logit_quant = inspect(a.convfix, logits_m)["outputs"][0].get("quant")
     probs_step = out_quant["scale"][0] if out_quant else 0.0
     for label, files in sets:
         o, e0 = runtime_run(model, files, os.path.join(work, "out", "e.orig"))
@@ -315,46 +237,44 @@ def main():
     p.add_argument("--filter", default="")
     p.add_argument("--verbose", action="store_true")
     a = p.parse_args()
-    if shutil.which("node") is None or not os.path.isdir(os.path.join(ROOT, "node_modules", "@tensorflow", "tfjs-tflite")):
-        print("SKIP: Node.js or @tensorflow/tfjs-tflite missing (run scripts/setup: npm install --ignore-scripts)")
+    ok, why = runtime_available()
+    if not ok:
+        print("SKIP: " + why)
         return 77
     res = Result(a.verbose)
     os.makedirs(a.work, exist_ok=True)
     gen_dir = os.path.join(a.work, "generated")
-    r = run([sys.executable, GEN, "--out", gen_dir])
-    if r.returncode != 0:
-        print("FAIL: gen_tflite_models.py: " + (r.stdout + r.stderr).strip())
+    manifest, err = generate_fixtures(gen_dir)
+    if err:
+        print("FAIL: " + err)
         return 1
-    manifest = json.load(open(os.path.join(gen_dir, "manifest.json")))
     flt = re.compile(a.filter)
     check_generated(res, gen_dir, {k: v for k, v in manifest.items() if flt.search(k)}, a.work)
-    photos = load_photos()
+    photos = load_photos(PHOTO_NAMES)
     if not photos:
         print("note: no photographs found (python3-skimage / opencv-doc); random inputs only")
 
     for name, e in manifest.items():
         if not flt.search(name):
             continue
-        ins = [os.path.join(gen_dir, f"{name}.input_{i}.npy") for i in range(e["inputs"])]
-        check_model(res, a, name, os.path.join(gen_dir, name + ".tflite"), photos, a.work, ins, e["runtime"])
+        check_model(res, a, name, os.path.join(gen_dir, name + ".tflite"), photos, a.work,
+                    fixture_inputs(gen_dir, name, e), e["runtime"])
 
-    shared = sorted(glob.glob(os.path.join(SHARED, "*.tflite")))
+    shared = sorted(os.path.join(SHARED, f) for f in os.listdir(SHARED) if f.endswith(".tflite")) \
+        if os.path.isdir(SHARED) else []
     if not shared:
         print(f"SKIP: {SHARED} not found: real-model round trips skipped (a fresh clone has no ../shared)")
     for m in shared:
         name = os.path.splitext(os.path.basename(m))[0]
         if not flt.search(name):
             continue
-        if has_custom_ops(a.convfix, m):
+        if has_custom_ops(inspect(a.convfix, m)):
             res.add("skip", f"{name}", "has custom ops")
             continue
         check_model(res, a, name, m, photos, a.work)
         if re.search(r"mlperftiny_(ic|vww|kws)", name):
             check_edits(res, a, name, m, photos, a.work)
-
-    c = res.counts
-    print(f"{c['pass']} passed, {c['fail']} failed, {c['skip']} skipped")
-    return 1 if c["fail"] else 0
+    return res.summary()
 
 
 if __name__ == "__main__":
