@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "convfix/onnx_format.h"
+#include "convfix/tf_format.h"
 #include "convfix/tflite_format.h"
 
 namespace convfix {
@@ -70,6 +71,8 @@ Expected<Graph> load_model(const std::string& path) {
   const std::string fmt = detect_format(path);
   if (fmt == "onnx") return read_onnx(path);
   if (fmt == "tflite") return read_tflite(path);
+  if (fmt == "tf-frozen") return read_tf_frozen(path);
+  if (fmt == "tf-savedmodel") return read_tf_savedmodel(path);
   if (fmt == "tfjs") {
     const fs::path json = fs::is_directory(path, ec) ? fs::path(path) / "model.json" : fs::path(path);
     const std::string flavour = tfjs_flavour(json.string());
