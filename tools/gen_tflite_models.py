@@ -52,7 +52,8 @@ OP = dict(ADD=0, AVERAGE_POOL_2D=1, CONCATENATION=2, CONV_2D=3, DEPTHWISE_CONV_2
           SQRT=75, RSQRT=76, SHAPE=77, ARG_MIN=79, REDUCE_MAX=82, UNPACK=88, REDUCE_MIN=89, SQUARE=92,
           SQUARED_DIFFERENCE=99, ABS=101, SPLIT_V=102, ELU=111, LESS=58, WHILE=119,
           GREATER=61, GREATER_EQUAL=62, LESS_EQUAL=63, SELECT=64, EQUAL=71, NOT_EQUAL=72, LOGICAL_OR=84,
-          LOGICAL_AND=86, LOGICAL_NOT=87, SELECT_V2=123)
+          LOGICAL_AND=86, LOGICAL_NOT=87, SELECT_V2=123, REDUCE_PROD=81, POW=78, FLOOR_DIV=90, FLOOR_MOD=95,
+          RELU_0_TO_1=152, SIN=66, COS=108, CEIL=104, ROUND=116)
 # BuiltinOptions union codes
 OPT = dict(Conv2D=1, DepthwiseConv2D=2, Pool2D=5, FullyConnected=8, Softmax=9, Concatenation=10, Add=11,
            L2Norm=12, LocalResponseNormalization=13, ResizeBilinear=15, Reshape=17, SpaceToDepth=19, Mul=21,
@@ -64,7 +65,7 @@ OPT = dict(Conv2D=1, DepthwiseConv2D=2, Pool2D=5, FullyConnected=8, Softmax=9, C
            ExpandDims=52, Neg=42, Shape=55, ArgMin=57, Unpack=64, Square=66, SquaredDifference=76, Abs=78,
            SplitV=79, While=93,
            Less=41, Greater=44, GreaterEqual=45, LessEqual=46, Select=47, Equal=53, NotEqual=54, LogicalOr=60,
-           LogicalAnd=62, LogicalNot=63, SelectV2=98)
+           LogicalAnd=62, LogicalNot=63, SelectV2=98, Pow=56, FloorDiv=65, FloorMod=72)
 
 
 # ------------------------------------------------------------ FlatBuffer writing
@@ -1490,6 +1491,67 @@ def model_concat_uint8_rescale():
     return m, [a, b], [y], 0.0, "uint8 CONCATENATION requantising its inputs (runtime: raw copy, documented divergence)"
 
 
+def model_float_more():
+    """Float ops not in float_ops: REDUCE_PROD, POW, FLOOR_DIV, FLOOR_MOD, SIN, COS, CEIL, ROUND."""
+    m = Model()
+    g = m.subgraph("main")
+    x = rnd(1, 4, 5, 3) * np.float32(2)
+    ti = g.tensor("input", x.shape)
+    outs = []
+
+    def op(name, inputs, shape, options=None, ttype=F32):
+        t = g.tensor(f"{name.lower()}_{len(g.tensors)}", shape, ttype)
+        g.op(name, inputs, [t], options)
+        outs.append(t)
+        return t
+
+    s = list(x.shape)
+    op("REDUCE_PROD", [ti, g.const("prod/axes", np.array([2], np.int32), I32)], [1, 4, 3], (OPT["Reducer"], [(0, "bool", False)]))
+    ta = g.tensor("abs", s)
+    g.op("ABS", [ti], [ta], (OPT["Abs"], []))
+    op("POW", [ta, g.const("pow/e", np.array([0.5, 2.0, 3.0], np.float32))], s, (OPT["Pow"], []))
+    d = g.const("div/d", np.array([0.7, -1.3, 2.1], np.float32))
+    op("FLOOR_DIV", [ti, d], s, (OPT["FloorDiv"], []))
+    op("FLOOR_MOD", [ti, d], s, (OPT["FloorMod"], []))
+    op("SIN", [ti], s)
+    op("COS", [ti], s)
+    op("CEIL", [ti], s)
+    op("ROUND", [ti], s)
+    op("RELU_0_TO_1", [ti], s)
+    g.inputs, g.outputs = [ti], outs
+    return m, [x], [None] * len(outs), 0.0, "REDUCE_PROD, POW, FLOOR_DIV, FLOOR_MOD, SIN, COS, CEIL, ROUND, RELU_0_TO_1"
+
+
+def model_quant_unary_int8():
+    """Quantised unary ops this runtime has kernels for: int8 ABS and GELU (input 0.05 / -3)."""
+    sx, zx = 0.05, -3
+    m, g, tin, ti, x, op, outs, i32, qc = quant_cover(I8, sx, zx)
+    s = [1, 6, 8, 4]
+    op("ABS", [ti], s, q(0.04, -128), (OPT["Abs"], []), version=2)
+    op("GELU", [ti], s, q(0.05, -20), (OPT["Gelu"], [(0, "bool", False)]), version=1)
+    op("GELU", [ti], s, q(0.05, -20), (OPT["Gelu"], [(0, "bool", True)]), version=1)
+    op("RELU_0_TO_1", [ti], s, q(1 / 255, -128), version=1)
+    g.inputs, g.outputs = [ti], outs
+    return m, [x], [None] * len(outs), 0.0, "int8 ABS, GELU (exact and tanh approximation), RELU_0_TO_1"
+
+
+def model_quant_unary_uint8():
+    """uint8 GELU and RELU_0_TO_1."""
+    m, g, tin, ti, x, op, outs, i32, qc = quant_cover(U8, 1 / 32, 128)
+    op("GELU", [ti], [1, 6, 8, 4], q(0.05, 60), (OPT["Gelu"], [(0, "bool", False)]), version=1)
+    op("RELU_0_TO_1", [ti], [1, 6, 8, 4], q(1 / 255, 0), version=1)
+    g.inputs, g.outputs = [ti], outs
+    return m, [x], [None] * len(outs), 0.0, "uint8 GELU, RELU_0_TO_1"
+
+
+def model_quant_unary_int16():
+    """int16 ABS (other quantised unary ops are float-only or int8-only in this runtime)."""
+    m, g, tin, ti, x, op, outs, i32, qc = quant_cover(I16, 3.0 / 32767, 0)
+    op("ABS", [ti], [1, 6, 8, 4], q(2.5 / 32767, 0), (OPT["Abs"], []), version=2)
+    g.inputs, g.outputs = [tin], outs
+    return m, [x], [None], 0.0, "int16 ABS"
+
+
 def model_compare_select():
     """Float comparisons, LOGICAL_AND/OR/NOT, SELECT (rank-1 condition) and SELECT_V2 (broadcast),
     int32 comparisons."""
@@ -1558,6 +1620,10 @@ MODELS = {
     "compare_select": (model_compare_select, True),
     "quant_int16_tanh": (model_quant_int16_tanh, True),
     "concat_uint8_rescale": (model_concat_uint8_rescale, False),
+    "float_more": (model_float_more, True),
+    "quant_unary_int8": (model_quant_unary_int8, True),
+    "quant_unary_uint8": (model_quant_unary_uint8, True),
+    "quant_unary_int16": (model_quant_unary_int16, True),
 }
 # Known divergences of the runtime (tests/tflite/test_oracle.py checks both sides): name -> kind.
 DIVERGENCES = {"concat_uint8_rescale": "raw_copy"}

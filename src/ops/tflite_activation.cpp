@@ -91,21 +91,10 @@ Status unary_kernel(KernelContext& ctx, U u) {
     ctx.set_output(0, std::move(out));
     return Status::OK();
   }
-  if (!is_qint(x.dtype())) return ctx.unsupported(std::string("input of type ") + dtype_name(x.dtype()));
-  const QuantParams* qx = input_quant(ctx, 0);
-  const QuantParams* qy = output_quant(ctx, 0);
-  if (!qx || !qy) return ctx.error("quantized input needs quantization parameters on input and output");
-  DType ydt = output_dtype(ctx, 0);
-  if (ydt == DType::kUndefined) ydt = x.dtype();
-  if (!is_qint(ydt)) return ctx.unsupported(std::string("output of type ") + dtype_name(ydt));
-  const double sx = scale_of(*qx), sy = scale_of(*qy);
-  const int32_t zx = zp_of(*qx), zy = zp_of(*qy);
-  auto q = [&](int32_t v) {
-    const float f = ufun(u, static_cast<float>((v - zx) * sx), p);
-    const double r = std::round(static_cast<double>(f) / sy) + zy;
-    return round_sat(std::isnan(r) ? zy : r, qmin(ydt), qmax(ydt));
-  };
-  Tensor out = make_output(ydt, x.dims(), qy);
+  QuantUnary qu;
+  CONVFIX_RETURN_IF_ERROR(quant_unary(ctx, x.dtype(), &qu));
+  auto q = [&](int32_t v) { return qu.quantize(ufun(u, qu.real(v), p)); };
+  Tensor out = make_output(qu.ydt, x.dims(), qu.qy);
   if (x.dtype() != DType::kI16) {
     const int32_t base = qmin(x.dtype());
     int32_t lut[256];

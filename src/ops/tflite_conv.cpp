@@ -298,16 +298,15 @@ Status conv_kernel(KernelContext& ctx, bool depthwise) {
     }
     return ctx.unsupported(std::string("f32 input with weights of type ") + dtype_name(w.dtype()));
   }
-  if (!is_qint(x.dtype())) return ctx.unsupported(std::string("input of type ") + dtype_name(x.dtype()));
-  const QuantParams* xq = input_quant(ctx, 0);
+  QuantUnary qu;
+  CONVFIX_RETURN_IF_ERROR(quant_unary(ctx, x.dtype(), &qu));
+  const QuantParams* xq = qu.qx;
   const QuantParams* wq = input_quant(ctx, 1);
-  const QuantParams* yq = output_quant(ctx, 0);
-  if (!xq || !wq || !yq) return ctx.error("quantized convolution needs quantization parameters on input, weights and output");
+  const QuantParams* yq = qu.qy;
+  const DType ydt = qu.ydt;
+  if (!wq) return ctx.error("quantized convolution needs quantization parameters on its weights");
   if (w.dtype() != DType::kI8 && w.dtype() != DType::kU8)
     return ctx.unsupported(std::string("quantized input with weights of type ") + dtype_name(w.dtype()));
-  DType ydt = output_dtype(ctx, 0);
-  if (ydt == DType::kUndefined) ydt = x.dtype();
-  if (!is_qint(ydt)) return ctx.unsupported(std::string("output of type ") + dtype_name(ydt));
   switch (x.dtype()) {
     case DType::kI8: return conv_quant<int8_t, int32_t>(ctx, g, act, *xq, *wq, *yq, ydt);
     case DType::kU8: return conv_quant<uint8_t, int32_t>(ctx, g, act, *xq, *wq, *yq, ydt);

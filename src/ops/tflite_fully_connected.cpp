@@ -122,16 +122,15 @@ Status fc_kernel(KernelContext& ctx) {
     return Status::OK();
   }
 
-  if (!is_qint(x.dtype())) return ctx.unsupported(std::string("input of type ") + dtype_name(x.dtype()));
-  const QuantParams* xq = input_quant(ctx, 0);
+  QuantUnary qu;
+  CONVFIX_RETURN_IF_ERROR(quant_unary(ctx, x.dtype(), &qu));
+  const QuantParams* xq = qu.qx;
   const QuantParams* wq = input_quant(ctx, 1);
-  const QuantParams* yq = output_quant(ctx, 0);
-  if (!xq || !wq || !yq) return ctx.error("quantized FULLY_CONNECTED needs quantization parameters on input, weights and output");
+  const QuantParams* yq = qu.qy;
+  const DType ydt = qu.ydt;
+  if (!wq) return ctx.error("quantized FULLY_CONNECTED needs quantization parameters on its weights");
   if (w.dtype() != DType::kI8 && w.dtype() != DType::kU8)
     return ctx.unsupported(std::string("weights of type ") + dtype_name(w.dtype()));
-  DType ydt = output_dtype(ctx, 0);
-  if (ydt == DType::kUndefined) ydt = x.dtype();
-  if (!is_qint(ydt)) return ctx.unsupported(std::string("output of type ") + dtype_name(ydt));
   if (wq->per_channel() && static_cast<int64_t>(wq->scale.size()) != o_n)
     return ctx.error("weights have " + std::to_string(wq->scale.size()) + " scales, expected " + std::to_string(o_n));
   const int32_t zx = zp_of(*xq), zw = zp_of(*wq), zy = zp_of(*yq);

@@ -80,18 +80,16 @@ Status pool_kernel(KernelContext& ctx, Kind kind) {
     ctx.set_output(0, std::move(out));
     return Status::OK();
   }
-  if (!is_qint(x.dtype()) || kind == Kind::kL2)
-    return ctx.unsupported(std::string("input of type ") + dtype_name(x.dtype()));
-  const QuantParams* xq = input_quant(ctx, 0);
-  const QuantParams* yq = output_quant(ctx, 0);
-  if (!xq || !yq) return ctx.error("quantized pooling needs quantization parameters on input and output");
-  const DType ydt = x.dtype();
+  if (kind == Kind::kL2) return ctx.unsupported(std::string("input of type ") + dtype_name(x.dtype()));
+  QuantUnary qu;
+  CONVFIX_RETURN_IF_ERROR(quant_unary(ctx, x.dtype(), &qu, /*same_type=*/true));
+  const DType ydt = qu.ydt;
   int32_t lo, hi;
-  CONVFIX_RETURN_IF_ERROR(quant_act_range(ctx, act, ydt, *yq, &lo, &hi));
-  const bool same_params = scale_of(*xq) == scale_of(*yq) && zp_of(*xq) == zp_of(*yq);
-  const double sx = scale_of(*xq), sy = scale_of(*yq);
-  const int32_t zx = zp_of(*xq), zy = zp_of(*yq);
-  Tensor out = make_output(ydt, od, yq);
+  CONVFIX_RETURN_IF_ERROR(quant_act_range(ctx, act, ydt, *qu.qy, &lo, &hi));
+  const double sx = qu.sx, sy = qu.sy;
+  const int32_t zx = qu.zx, zy = qu.zy;
+  const bool same_params = sx == sy && zx == zy;
+  Tensor out = make_output(ydt, od, qu.qy);
   parallel_for(ctx.pool(), n * oh, [&](int64_t r0, int64_t r1) {
     std::vector<int32_t> acc(static_cast<size_t>(c));
     for (int64_t r = r0; r < r1; ++r) {

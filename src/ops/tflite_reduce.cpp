@@ -92,14 +92,13 @@ Status reduce_kernel(KernelContext& ctx, R kind) {
     ctx.set_output(0, std::move(out));
     return Status::OK();
   }
-  if (!is_qint(x.dtype()) || kind == R::kProd) return ctx.unsupported(std::string("input of type ") + dtype_name(x.dtype()));
-  const QuantParams* qx = input_quant(ctx, 0);
-  const QuantParams* qy = output_quant(ctx, 0);
-  if (!qx || !qy) return ctx.error("quantized input needs quantization parameters on input and output");
-  const double sx = scale_of(*qx), sy = scale_of(*qy);
-  const int32_t zx = zp_of(*qx), zy = zp_of(*qy);
-  const DType ydt = x.dtype();
-  Tensor out = make_output(ydt, od, qy);
+  if (kind == R::kProd) return ctx.unsupported(std::string("input of type ") + dtype_name(x.dtype()));
+  QuantUnary qu;
+  CONVFIX_RETURN_IF_ERROR(quant_unary(ctx, x.dtype(), &qu, /*same_type=*/true));
+  const double sx = qu.sx, sy = qu.sy;
+  const int32_t zx = qu.zx, zy = qu.zy;
+  const DType ydt = qu.ydt;
+  Tensor out = make_output(ydt, od, qu.qy);
   if (kind == R::kMax || kind == R::kMin) {
     std::vector<int32_t> acc(static_cast<size_t>(on), kind == R::kMax ? INT32_MIN : INT32_MAX);
     for (int64_t i = 0; i < x.numel(); ++i) {

@@ -74,25 +74,14 @@ Status norm_kernel(KernelContext& ctx, Kind kind) {
     ctx.set_output(0, std::move(out));
     return Status::OK();
   }
-  if (!is_qint(x.dtype())) return ctx.unsupported(std::string("input of type ") + dtype_name(x.dtype()));
-  const QuantParams* qx = input_quant(ctx, 0);
-  const QuantParams* qy = output_quant(ctx, 0);
-  if (!qx || !qy) return ctx.error("quantized input needs quantization parameters on input and output");
-  DType ydt = output_dtype(ctx, 0);
-  if (ydt == DType::kUndefined) ydt = x.dtype();
-  if (!is_qint(ydt)) return ctx.unsupported(std::string("output of type ") + dtype_name(ydt));
-  const double sx = scale_of(*qx), sy = scale_of(*qy);
-  const int32_t zx = zp_of(*qx), zy = zp_of(*qy);
-  Tensor out = make_output(ydt, x.dims(), qy);
+  QuantUnary qu;
+  CONVFIX_RETURN_IF_ERROR(quant_unary(ctx, x.dtype(), &qu));
+  Tensor out = make_output(qu.ydt, x.dims(), qu.qy);
   std::vector<float> xf(static_cast<size_t>(n)), yf(static_cast<size_t>(n));
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t i = 0; i < n; ++i) xf[size_t(i)] = static_cast<float>((qget(x, r * n + i) - zx) * sx);
+    for (int64_t i = 0; i < n; ++i) xf[size_t(i)] = qu.real(qget(x, r * n + i));
     row_fn(kind, ctx, xf.data(), yf.data(), n);
-    for (int64_t i = 0; i < n; ++i) {
-      const float v = apply_float_act(act, yf[size_t(i)], lo, hi);
-      const double q = std::round(static_cast<double>(v) / sy) + zy;
-      qset(out, r * n + i, round_sat(q, qmin(ydt), qmax(ydt)));
-    }
+    for (int64_t i = 0; i < n; ++i) qset(out, r * n + i, qu.quantize(apply_float_act(act, yf[size_t(i)], lo, hi)));
   }
   ctx.set_output(0, std::move(out));
   return Status::OK();

@@ -138,6 +138,44 @@ inline int32_t round_sat(double v, int32_t lo, int32_t hi) {
   return static_cast<int32_t>(v);
 }
 
+// Quantisation set-up of an op with one quantised input (0) and output (0):
+// both parameter sets, the output's declared type (the input's when not
+// declared), scales and zero points (per-tensor).
+struct QuantUnary {
+  const QuantParams* qx = nullptr;
+  const QuantParams* qy = nullptr;
+  DType ydt = DType::kUndefined;
+  double sx = 0, sy = 0;
+  int32_t zx = 0, zy = 0;
+
+  // Real value of an input integer.
+  float real(int32_t q) const { return static_cast<float>((q - zx) * sx); }
+  // A real result quantised to the output: round half away from zero,
+  // clamped to the output type; NaN gives the zero point.
+  int32_t quantize(float f) const {
+    const double r = std::round(static_cast<double>(f) / sy) + zy;
+    return round_sat(std::isnan(r) ? zy : r, qmin(ydt), qmax(ydt));
+  }
+};
+
+// Fills `u` for input 0 of type `xdt`: errors name the node when the input
+// is not i8/u8/i16, a parameter set is missing, or the output type is not an
+// integer quantised type. `same_type`: the output has the input's type.
+inline Status quant_unary(const KernelContext& ctx, DType xdt, QuantUnary* u, bool same_type = false) {
+  if (!is_qint(xdt)) return ctx.unsupported(std::string("input of type ") + dtype_name(xdt));
+  u->qx = input_quant(ctx, 0);
+  u->qy = output_quant(ctx, 0);
+  if (!u->qx || !u->qy) return ctx.error("quantized input needs quantization parameters on input and output");
+  u->ydt = same_type ? xdt : output_dtype(ctx, 0);
+  if (u->ydt == DType::kUndefined) u->ydt = xdt;
+  if (!is_qint(u->ydt)) return ctx.unsupported(std::string("output of type ") + dtype_name(u->ydt));
+  u->sx = scale_of(*u->qx);
+  u->sy = scale_of(*u->qy);
+  u->zx = zp_of(*u->qx);
+  u->zy = zp_of(*u->qy);
+  return Status::OK();
+}
+
 // ------------------------------------------------------------ fixed point
 struct QMul {
   int32_t m = 0;  // Q0.31 in [2^30, 2^31), or 0

@@ -60,6 +60,19 @@ def last_line(s):
     return lines[-1] if lines else ""
 
 
+def parse_args(doc, tool_required):
+    """The options both tests take: --convfix, --tool, --work, --filter, --verbose."""
+    import argparse
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--convfix", required=True)
+    p.add_argument("--tool", required=tool_required, default="",
+                   help="tflite_tool (round trips; re-writes files the runtime refuses)")
+    p.add_argument("--work", required=True)
+    p.add_argument("--filter", default="")
+    p.add_argument("--verbose", action="store_true")
+    return p.parse_args()
+
+
 def runtime_available():
     """(True, "") or (False, reason)."""
     if shutil.which("node") is None or not os.path.isdir(os.path.join(ROOT, "node_modules", "@tensorflow", "tfjs-tflite")):
@@ -123,6 +136,14 @@ def generate_fixtures(gen_dir):
     return json.load(open(os.path.join(gen_dir, "manifest.json"))), None
 
 
+def shared_models(what):
+    """The .tflite files of ../shared/models/tflite, sorted; prints a SKIP line naming `what` when absent."""
+    if not os.path.isdir(SHARED):
+        print(f"SKIP: {SHARED} not found: {what} skipped (a fresh clone has no ../shared)")
+        return []
+    return sorted(os.path.join(SHARED, f) for f in os.listdir(SHARED) if f.endswith(".tflite"))
+
+
 def fixture_inputs(gen_dir, name, entry):
     return [os.path.join(gen_dir, f"{name}.input_{i}.npy") for i in range(entry["inputs"])]
 
@@ -162,3 +183,27 @@ def is_image_input(ins):
     """One NHWC input with 1 or 3 channels and at least 8x8 pixels."""
     return (len(ins) == 1 and len(ins[0]["shape"]) == 4 and ins[0]["shape"][3] in (1, 3)
             and min(ins[0]["shape"][1:3]) >= 8)
+
+
+def input_sets(name, info, quants, photos, work, own_inputs, make):
+    """[(label, [npy files])]: the fixture's own inputs (if any), two random sets and, for an image
+    input, every photograph. make(input_info, quant, rng, pixels) returns one input's array: random
+    when pixels is None, else from the photo resized to the input (0..255 float64)."""
+    import zlib
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    sets = [("fixture input", own_inputs)] if own_inputs else []
+    for k in range(2):
+        files = []
+        for i, t in enumerate(info["inputs"]):
+            p = os.path.join(work, f"{name}.random{k}.in{i}.npy")
+            np.save(p, make(t, quants[i] if i < len(quants) else None, rng, None))
+            files.append(p)
+        sets.append((f"random {k}", files))
+    ins = info["inputs"]
+    if is_image_input(ins):
+        shape = [max(d, 1) for d in ins[0]["shape"]]
+        for pname, img in photos:
+            p = os.path.join(work, f"{name}.{pname}.npy")
+            np.save(p, make(ins[0], quants[0] if quants else None, rng, photo_pixels(img, shape)))
+            sets.append((f"photo {pname}", [p]))
+    return sets

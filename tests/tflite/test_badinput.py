@@ -8,7 +8,9 @@ never a sanitizer report) with exactly one line on stderr that starts
 tensor / operator / buffer index. Fixtures are built here with the
 FlatBuffer writer of tools/gen_tflite_models.py (valid FlatBuffers with
 invalid contents) or by damaging the bytes of a valid model (truncation,
-identifier, random corruption). Also checks the writer side with tflite_tool:
+identifier, random corruption). MediaPipe custom ops with broken custom_options
+import and make `convfix run` exit 2 with one line naming the node. Also checks
+the writer side with tflite_tool:
 an edit that leaves an unknown attribute or a foreign-domain node fails
 cleanly.
 
@@ -220,6 +222,50 @@ def check(convfix, path, patterns, name, verbose):
     return None
 
 
+def run_cases(convfix, work, verbose):
+    """MediaPipe custom ops with broken custom_options read fine and fail clearly when run: exit 2,
+    one line naming the file, the node and the problem."""
+    problems = []
+    x = np.zeros((1, 4, 4, 2), np.float32)
+    xin = os.path.join(work, "run_x.npy")
+    np.save(xin, x)
+    pool = G.custom_pool_options(G.SAME, 2, 2, 2, 2)
+    for name, code, opts, pattern in [
+        ("pool_options_short", "MaxPoolingWithArgmax2D", pool[:12], r"custom_options hold 12 bytes, expected at least 24"),
+        ("pool_padding_unknown", "MaxPoolingWithArgmax2D", np.array([7, 2, 2, 2, 2, 0], "<i4").tobytes(),
+         r"padding 7 is neither SAME"),
+        ("pool_zero_filter", "MaxPoolingWithArgmax2D", G.custom_pool_options(G.SAME, 2, 2, 0, 2), r"must be positive"),
+        ("unpool_no_options", "MaxUnpooling2D", b"", r"custom_options"),
+        ("tconv_options_short", "Convolution2DTransposeBias", b"\x01\x00", r"expected at least 12"),
+    ]:
+        m = G.Model()
+        g = m.subgraph("main")
+        ti = g.tensor("input", x.shape)
+        if code == "MaxPoolingWithArgmax2D":
+            outs = [g.tensor("values", [1, 2, 2, 2]), g.tensor("indices", [1, 2, 2, 2])]
+            ins = [ti]
+        elif code == "MaxUnpooling2D":
+            outs = [g.tensor("unpooled", [1, 8, 8, 2])]
+            ins = [ti, g.const("indices", np.zeros((1, 4, 4, 2), np.float32))]
+        else:
+            outs = [g.tensor("tconv", [1, 8, 8, 3])]
+            ins = [ti, g.const("w", np.ones((3, 2, 2, 2), np.float32)), g.const("b", np.zeros(3, np.float32))]
+        g.op(code, ins, outs, custom=code, custom_options=opts)
+        g.inputs, g.outputs = [ti], outs
+        path = os.path.join(work, f"run_{name}.tflite")
+        with open(path, "wb") as f:
+            f.write(m.serialize())
+        r = subprocess.run([convfix, "run", path, "--input", xin, "--save-outputs", os.path.join(work, "run_out")],
+                           capture_output=True, text=True, errors="replace", timeout=TIMEOUT_S)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        if r.returncode != 2 or len(lines) != 1 or path not in lines[0] or code not in lines[0] \
+                or not re.search(pattern, lines[0]):
+            problems.append(f"run {name}: exit {r.returncode}, stderr {r.stderr.strip()[:500]}")
+        elif verbose:
+            print(f"  run {name}: {lines[0]}")
+    return problems
+
+
 def writer_cases(tool, work, verbose):
     """The writer refuses graphs it cannot express, with a message."""
     problems = []
@@ -273,6 +319,12 @@ def main():
                     passed += 1
             else:
                 print(f"SKIP: {BUGGY} not found (a fresh clone has no ../shared)")
+        if flt.search("run_custom"):
+            probs = run_cases(a.convfix, work, a.verbose)
+            for prob in probs:
+                print(f"FAIL: {prob}")
+            failed += len(probs)
+            passed += 5 - len(probs)
         if a.tool and flt.search("writer"):
             probs = writer_cases(a.tool, work, a.verbose)
             for prob in probs:

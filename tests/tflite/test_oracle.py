@@ -34,7 +34,6 @@ Usage: test_oracle.py --convfix BUILD/convfix --work DIR [--tool BUILD/tests/tfl
                       [--filter REGEX] [--verbose]
 Exit: 0 pass, 1 failure, 77 when Node or the npm packages are missing.
 """
-import argparse
 import os
 import re
 import shutil
@@ -45,8 +44,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (GEN, NP_DTYPE, PHOTOS, SHARED, Result, convfix_run, fixture_inputs, generate_fixtures,  # noqa: E402
-                    has_custom_ops, inspect, is_image_input, last_line, load_photos, photo_pixels, run,
-                    runtime_available, runtime_info, runtime_run)
+                    has_custom_ops, inspect, input_sets, parse_args, last_line, load_photos, photo_pixels, run,
+                    runtime_available, runtime_info, runtime_run, shared_models)
 
 RTOL = 1e-4
 QFRAC = 0.999
@@ -158,25 +157,9 @@ def check_model(res, a, name, model, photos, work, own_inputs=None, rtol=RTOL, q
         return
     quants = [v.get("quant") for v in meta["inputs"]]
     out_names = [o["name"] for o in meta["outputs"]]
-    rng = np.random.default_rng(zlib.crc32(name.encode()))
     frange = float_range_for(model)
-    sets = []
-    if own_inputs:
-        sets.append(("fixture input", own_inputs))
-    for k in range(2):
-        files = []
-        for i, t in enumerate(info["inputs"]):
-            p = os.path.join(work, f"{name}.random{k}.in{i}.npy")
-            np.save(p, make_input(t, quants[i] if i < len(quants) else None, rng, None, frange))
-            files.append(p)
-        sets.append((f"random {k}", files))
-    ins = info["inputs"]
-    if is_image_input(ins):
-        shape = [max(d, 1) for d in ins[0]["shape"]]
-        for pname, img in photos:
-            p = os.path.join(work, f"{name}.{pname}.npy")
-            np.save(p, make_input(ins[0], quants[0], rng, photo_pixels(img, shape), frange))
-            sets.append((f"photo {pname}", [p]))
+    sets = input_sets(name, info, quants, photos, work, own_inputs,
+                      lambda t, q, rng, pixels: make_input(t, q, rng, pixels, frange))
     for label, files in sets:
         want, e1 = runtime_run(rt_model, files, os.path.join(work, "out", name + ".runtime"))
         if e1:
@@ -320,13 +303,7 @@ def check_divergence(res, a, name, e, gen_dir, work):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--convfix", required=True)
-    p.add_argument("--work", required=True)
-    p.add_argument("--tool", default="", help="tflite_tool, to re-write files the runtime refuses")
-    p.add_argument("--filter", default="")
-    p.add_argument("--verbose", action="store_true")
-    a = p.parse_args()
+    a = parse_args(__doc__, tool_required=False)
     ok, why = runtime_available()
     if not ok:
         print("SKIP: " + why)
@@ -355,10 +332,7 @@ def main():
         check_model(res, a, "gen_" + name, os.path.join(gen_dir, name + ".tflite"), photos, a.work,
                     fixture_inputs(gen_dir, name, e), e.get("oracle_rtol", RTOL), e.get("oracle_qtol", 1))
 
-    shared = sorted(os.path.join(SHARED, f) for f in os.listdir(SHARED) if f.endswith(".tflite")) \
-        if os.path.isdir(SHARED) else []
-    if not shared:
-        print(f"SKIP: {SHARED} not found: real-model oracle tests skipped (a fresh clone has no ../shared)")
+    shared = shared_models("real-model oracle tests")
     for m in shared:
         inspect_cache[m] = inspect(a.convfix, m)
     for m in shared:

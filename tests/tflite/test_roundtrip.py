@@ -26,25 +26,18 @@ Usage: test_roundtrip.py --convfix BUILD/convfix --tool BUILD/tests/tflite_tool
                          --work DIR [--filter REGEX] [--verbose]
 Exit: 0 pass, 1 failure, 77 when Node or the npm packages are missing.
 """
-import argparse
 import os
 import re
 import sys
-import zlib
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (NP_DTYPE, SHARED, Result, fixture_inputs, generate_fixtures, has_custom_ops,  # noqa: E402
-                    inspect, is_image_input, load_photos, photo_pixels, run, runtime_available, runtime_info,
-                    runtime_run)
+from common import (NP_DTYPE, Result, fixture_inputs, generate_fixtures, has_custom_ops, inspect,  # noqa: E402
+                    input_sets, parse_args, load_photos, run, runtime_available, runtime_info, runtime_run,
+                    shared_models)
 
 PHOTO_NAMES = ("astronaut", "chelsea", "baboon")
-
-
-def photo_input(img, shape):
-    """An image resized to NHWC `shape`, in [0, 1] (gray when C == 1)."""
-    return (photo_pixels(img, shape) / 255.0).astype(np.float32)
 
 
 def to_input(x01, info, quant, rng):
@@ -67,27 +60,11 @@ def to_input(x01, info, quant, rng):
     return np.clip(np.round(x01 * 255), np.iinfo(dt).min, np.iinfo(dt).max).astype(dt)
 
 
-def input_sets(name, model, info, quants, photos, work, extra_inputs=None):
+def make_sets(name, model, info, quants, photos, work, extra_inputs=None):
     """[(label, [npy files])]: the model's own inputs (generated), random and photographs."""
-    rng = np.random.default_rng(zlib.crc32(name.encode()))
-    sets = []
-    if extra_inputs:
-        sets.append(("fixture input", extra_inputs))
-    for k in range(2):
-        files = []
-        for i, t in enumerate(info["inputs"]):
-            p = os.path.join(work, f"{name}.random{k}.in{i}.npy")
-            np.save(p, to_input(None, t, quants[i] if i < len(quants) else None, rng))
-            files.append(p)
-        sets.append((f"random {k}", files))
-    ins = info["inputs"]
-    if is_image_input(ins):
-        for pname, img in photos:
-            shape = [max(d, 1) for d in ins[0]["shape"]]
-            p = os.path.join(work, f"{name}.{pname}.npy")
-            np.save(p, to_input(photo_input(img, shape), ins[0], quants[0] if quants else None, rng))
-            sets.append((f"photo {pname}", [p]))
-    return sets
+    return input_sets(name, info, quants, photos, work, extra_inputs,
+                      lambda t, q, rng, pixels: to_input(None if pixels is None else (pixels / 255.0).astype(np.float32),
+                                                         t, q, rng))
 
 
 def input_quant(convfix, model):
@@ -158,7 +135,7 @@ def check_model(res, a, name, model, photos, work, extra_inputs=None, runtime_ex
                 + ("loads" if info2 else f"is refused too ({err2})"))
         return
     quants = input_quant(a.convfix, model)
-    for label, files in input_sets(name, model, info, quants, photos, work, extra_inputs):
+    for label, files in make_sets(name, model, info, quants, photos, work, extra_inputs):
         o1, e1 = runtime_run(model, files, os.path.join(work, "out", name + ".orig"))
         o2, e2 = runtime_run(out, files, os.path.join(work, "out", name + ".rt"))
         if e1 or e2:
@@ -176,7 +153,7 @@ def check_edits(res, a, name, model, photos, work):
     j = inspect(a.convfix, model)
     out_quant = j["outputs"][0].get("quant")
     quants = [v.get("quant") for v in j["inputs"]]
-    sets = input_sets(name + ".edit", model, info, quants, photos, work)[:3]
+    sets = make_sets(name + ".edit", model, info, quants, photos, work)[:3]
 
     def edited(tag, *edit):
         path = os.path.join(work, f"{name}.{tag}.tflite")
@@ -230,13 +207,7 @@ def check_edits(res, a, name, model, photos, work):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--convfix", required=True)
-    p.add_argument("--tool", required=True)
-    p.add_argument("--work", required=True)
-    p.add_argument("--filter", default="")
-    p.add_argument("--verbose", action="store_true")
-    a = p.parse_args()
+    a = parse_args(__doc__, tool_required=True)
     ok, why = runtime_available()
     if not ok:
         print("SKIP: " + why)
@@ -258,12 +229,9 @@ def main():
         if not flt.search(name):
             continue
         check_model(res, a, name, os.path.join(gen_dir, name + ".tflite"), photos, a.work,
-                    fixture_inputs(gen_dir, name, e), e["runtime"])
+                    fixture_inputs(gen_dir, name, e), e["runtime"] or bool(e.get("divergence")))
 
-    shared = sorted(os.path.join(SHARED, f) for f in os.listdir(SHARED) if f.endswith(".tflite")) \
-        if os.path.isdir(SHARED) else []
-    if not shared:
-        print(f"SKIP: {SHARED} not found: real-model round trips skipped (a fresh clone has no ../shared)")
+    shared = shared_models("real-model round trips")
     for m in shared:
         name = os.path.splitext(os.path.basename(m))[0]
         if not flt.search(name):
