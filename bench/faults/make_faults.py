@@ -131,11 +131,21 @@ def batch(images, h, w, c, preset, layout):
 # ---------------------------------------------------------------------------
 # Bases
 
+BASE_VERSION = 1  # bump when the bases must be regenerated
+
+
 def script_stamp():
+    """Stamp of the bases: the code that builds them (not the case table, so
+    editing a case does not regenerate every base)."""
+    import inspect
+    import torch
     h = hashlib.sha256()
-    for f in [os.path.abspath(__file__), os.path.join(ROOT, "tools", "gen_torchvision.py")]:
-        with open(f, "rb") as fh:
-            h.update(fh.read())
+    h.update(str(BASE_VERSION).encode())
+    h.update(torch.__version__.encode())
+    for fn in (small_cnn_class, base_specs, export, build_base):
+        h.update(inspect.getsource(fn).encode())
+    with open(os.path.join(ROOT, "tools", "gen_torchvision.py"), "rb") as fh:
+        h.update(fh.read())
     return h.hexdigest()[:16]
 
 
@@ -821,7 +831,7 @@ def main():
         else:
             import tflite_cases
             src, tgt, tn, sn, what = tflite_cases.make_case(c, out)
-        entry = dict(id=c["id"], base=c["base"], format=c["format"],
+        entry = dict(id=c["id"], base=c["base"], format=c["format"], quick=c["quick"],
                      fault_class=dict(number=c["cls"], name=CLASSES[c["cls"]]), category=c["category"],
                      kind=c["kind"], source=src, target=tgt, source_preprocess=c["source_preprocess"],
                      target_preprocess=c["target_preprocess"], target_nodes=tn, source_nodes=sn,
