@@ -7,6 +7,7 @@
 #include "convfix/onnx_format.h"
 #include "convfix/tf_format.h"
 #include "convfix/tflite_format.h"
+#include "convfix/torchscript_format.h"
 
 namespace convfix {
 
@@ -73,12 +74,14 @@ Expected<Graph> load_model(const std::string& path) {
   if (fmt == "tflite") return read_tflite(path);
   if (fmt == "tf-frozen") return read_tf_frozen(path);
   if (fmt == "tf-savedmodel") return read_tf_savedmodel(path);
+  if (fmt == "torchscript" || (fmt.empty() && is_torch_pickle(path))) return read_torchscript(path);
   if (fmt == "tfjs") {
     const fs::path json = fs::is_directory(path, ec) ? fs::path(path) / "model.json" : fs::path(path);
     const std::string flavour = tfjs_flavour(json.string());
     if (flavour.empty())
       return invalid_model(json.string() + ": not a TF.js model.json (no \"format\" and no recognisable \"modelTopology\")");
     // TF.js readers (issue 4) dispatch here by flavour.
+    if (flavour == "graph-model") return read_tfjs_graph_model(json.string());
     return not_implemented(json.string() + ": TF.js " + flavour + " files are not supported yet");
   }
   if (fmt.empty()) {
