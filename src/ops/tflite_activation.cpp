@@ -10,6 +10,8 @@
 //   the way TFLite's kernels for LOGISTIC/TANH/HARD_SWISH/ELU/LEAKY_RELU build
 //   theirs; for RELU-family ops TFLite requantises with a fixed-point
 //   multiplier, which can differ from this by one step at exact ties.
+// - int16 TANH (zero points 0, output scale 2^-15): TFLite's integer table
+//   kernel (tanh16 below).
 // - ABS/NEG/SQUARE/FLOOR/CEIL/ROUND also accept int32.
 #include <cmath>
 #include <vector>
@@ -65,6 +67,64 @@ float ufun(U u, float x, const Params& p) {
   return x;
 }
 
+// int16 TANH as TFLite's integer kernel: the input rescaled to units of
+// 1 / (3 * 4096) (a power-of-two scale 2^-12 or 2^-11: times 3 << shift;
+// otherwise an integer multiplier, doubled until above 16383.5, and a right
+// shift), then tanh(x) = 2 sigmoid(2x) - 1 from a 256-entry table of
+// sigmoid(i / 24) in 0.16 fixed point, interpolated linearly in 1/256 steps.
+// The table is computed here from that definition (round to nearest); the
+// runtime's table differs by one unit in a few entries, so results can be
+// one quantum apart. Output scale must be 2^-15 (TFLite's requirement);
+// returns false (the caller's float path) otherwise.
+bool tanh16(KernelContext& ctx, const Tensor& x, const QuantUnary& qu) {
+  const double out_log2 = std::log2(qu.sy);
+  if (std::fabs(out_log2 + 15) > 1e-3) return false;
+  static const std::vector<uint32_t> table = [] {
+    std::vector<uint32_t> t(256);
+    for (int i = 0; i < 256; ++i)
+      t[size_t(i)] = static_cast<uint32_t>(std::min(65535.0, std::round(65536.0 / (1.0 + std::exp(-i / 24.0)))));
+    return t;
+  }();
+  const double in_log2 = std::log2(qu.sx);
+  const double rounded = std::round(in_log2);
+  int32_t left_shift = static_cast<int32_t>(12 + rounded);
+  int32_t mult = 0;
+  const bool pot = std::fabs(in_log2 - rounded) < 1e-3 && (left_shift == 0 || left_shift == 1);
+  if (pot) {
+    mult = 3 << left_shift;
+    left_shift = 0;
+  } else {
+    double m = qu.sx * 4096.0 * 3.0;
+    left_shift = 0;
+    while (m <= 32767.0 / 2.0 && left_shift <= 30) {
+      ++left_shift;
+      m *= 2.0;
+    }
+    if (!(m < 2147483647.0)) return false;
+    mult = static_cast<int32_t>(m);
+  }
+  const int64_t round = left_shift > 0 ? int64_t{1} << (left_shift - 1) : 0;
+  Tensor out = make_output(DType::kI16, x.dims(), qu.qy);
+  const int16_t* xs = x.data<int16_t>();
+  int16_t* ys = out.data<int16_t>();
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const int64_t v = (int64_t{xs[i]} * mult + round) >> left_shift;
+    const uint64_t a = static_cast<uint64_t>(v < 0 ? -v : v);
+    const uint64_t uh = a >> 8;
+    int64_t r;
+    if (uh >= 255) {
+      r = int64_t{0xFFFF} << 8;
+    } else {
+      const int64_t ua = table[size_t(uh)], ub = table[size_t(uh + 1)];
+      r = (ua << 8) + static_cast<int64_t>(a & 0xFF) * (ub - ua);
+    }
+    r = v >= 0 ? r - (int64_t{1} << 23) + (1 << 7) : -r + (int64_t{1} << 23) + (1 << 7) - 1;
+    ys[i] = static_cast<int16_t>(std::clamp<int64_t>(r >> 8, -32768, 32767));
+  }
+  ctx.set_output(0, std::move(out));
+  return true;
+}
+
 Status unary_kernel(KernelContext& ctx, U u) {
   CONVFIX_RETURN_IF_ERROR(ctx.require_input(0));
   const Tensor& x = *ctx.input(0);
@@ -93,6 +153,10 @@ Status unary_kernel(KernelContext& ctx, U u) {
   }
   QuantUnary qu;
   CONVFIX_RETURN_IF_ERROR(quant_unary(ctx, x.dtype(), &qu));
+  if (u == U::kTanh && x.dtype() == DType::kI16 && qu.ydt == DType::kI16 && qu.zx == 0 && qu.zy == 0 &&
+      tanh16(ctx, x, qu)) {
+    return Status::OK();
+  }
   auto q = [&](int32_t v) { return qu.quantize(ufun(u, qu.real(v), p)); };
   Tensor out = make_output(qu.ydt, x.dims(), qu.qy);
   if (x.dtype() != DType::kI16) {
