@@ -82,6 +82,7 @@ Expected<Graph> load_model(const std::string& path) {
       return invalid_model(json.string() + ": not a TF.js model.json (no \"format\" and no recognisable \"modelTopology\")");
     // TF.js readers (issue 4) dispatch here by flavour.
     if (flavour == "graph-model") return read_tfjs_graph_model(json.string());
+    if (flavour == "graph-model") return read_tfjs_graph_model(json.string());
     return not_implemented(json.string() + ": TF.js " + flavour + " files are not supported yet");
   }
   if (fmt.empty()) {
