@@ -768,14 +768,28 @@ class Validator:
             v = dict(runtime=runtime, target_runs=False, error=err_b, changed=True)
         else:
             v = dict(runtime=runtime, target_runs=True, **measure(a, b))
+        v["nodes_ok"] = self.nodes_exist(case, src, tgt)
         if case["kind"] == "crash":
             v["ok"] = not v["target_runs"]
         elif case["kind"] == "control":
             v["ok"] = v["target_runs"] and not v["changed"]
         else:
             v["ok"] = v["target_runs"] and v["changed"]
+        v["ok"] = v["ok"] and v["nodes_ok"]
         v["images"] = len(self.images)
         return v
+
+    @staticmethod
+    def nodes_exist(case, src, tgt):
+        """The ground truth names real nodes: every recorded target node is a
+        node of the target file, every source node one of the source file."""
+        if case["format"] == "onnx":
+            import onnx
+            names = lambda f: {n.name for n in onnx.load(f, load_external_data=False).graph.node}
+        else:
+            import tflite_cases
+            names = tflite_cases.node_names
+        return set(case["target_nodes"]) <= names(tgt) and set(case["source_nodes"]) <= names(src)
 
 
 # ---------------------------------------------------------------------------
@@ -844,6 +858,7 @@ def main():
             if not v.get("ok"):
                 failures.append(c["id"])
             log(f"{c['id']:28s} {c['kind']:7s} {'ok ' if v.get('ok') else 'BAD'} "
+                + ("" if v.get("nodes_ok", True) else "(recorded node names missing) ")
                 + (f"rel {v.get('rel_max_abs_diff', float('nan')):.2e} top1-diff {v.get('discrepancy_rate', 0):.2f}"
                    if v.get("target_runs") else f"target fails: {v.get('error', v.get('note', ''))[:90]}")
                 + f"  ({time.time() - t0:.1f} s)")

@@ -48,6 +48,12 @@ def op_name(m, op):
     return m.subgraphs[0].tensors[op.outputs[0]].name.decode()
 
 
+def node_names(path):
+    """Node names as convfix gives them: each operator's first output tensor."""
+    m = load(path)
+    return {op_name(m, op) for op in m.subgraphs[0].operators}
+
+
 def op_kind(m, op):
     from tflite.BuiltinOperator import BuiltinOperator
     names = {v: k for k, v in BuiltinOperator.__dict__.items() if not k.startswith("_")}
