@@ -16,8 +16,9 @@ Scores (fault and crash cases):
   rank-1     the suspect of rank 1 locates the injected layer (below).
   top-3      a suspect of rank <= 3 locates it.
   category   the rank-1 suspect's category equals the case's category.
-  verdict    crash cases: verdict.code == "target_cannot_run"; fault cases:
-             "differs" or "discrepant".
+  verdict    verdict.code is one of the case's expected_verdicts (fault cases:
+             "differs" or "discrepant"; crash cases: "target_cannot_run"; the
+             training-mode Dropout case also accepts "target_cannot_run").
 A suspect LOCATES the injected layer when
   - its target_node is one of the case's target_nodes, or its source_node one
     of the case's source_nodes (exact names as in the files), or
@@ -77,6 +78,11 @@ def locates(s, case, rows):
     return False
 
 
+def expected_verdicts(case):
+    return case.get("expected_verdicts") or {"fault": ["differs", "discrepant"], "crash": ["target_cannot_run"],
+                                             "control": ["faithful", "differs"]}[case["kind"]]
+
+
 def score_diagnose(case, d):
     sus = sorted(d.get("suspects") or [], key=lambda s: s.get("rank", 1e9))
     rows = (d.get("alignment") or {}).get("rows") or []
@@ -87,8 +93,7 @@ def score_diagnose(case, d):
         r["false_alarm"] = verdict in ("discrepant", "target_cannot_run") or len(sus) > 0
         return r
     r["detected"] = verdict != "faithful" or len(sus) > 0
-    r["verdict_ok"] = verdict == "target_cannot_run" if case["kind"] == "crash" else verdict in ("differs",
-                                                                                                   "discrepant")
+    r["verdict_ok"] = verdict in expected_verdicts(case)
     r["rank1"] = bool(sus) and locates(sus[0], case, rows)
     r["top3"] = any(locates(s, case, rows) for s in sus[:3])
     r["category_ok"] = bool(sus) and sus[0].get("category") == case["category"]
@@ -105,7 +110,7 @@ def score_compare(case, d, rc, stderr, noise):
             r["false_alarm"] = True
         else:
             r["detected"] = cannot
-            r["verdict_ok"] = cannot and case["kind"] == "crash"
+            r["verdict_ok"] = cannot and "target_cannot_run" in expected_verdicts(case)
         return r
     p = d["pairs"][0]
     rel = max((o.get("rel_max_abs_diff") or 0) for o in p["outputs"]) if p["outputs"] else 0
@@ -117,7 +122,7 @@ def score_compare(case, d, rc, stderr, noise):
         r["false_alarm"] = found
     else:
         r["detected"] = found
-        r["verdict_ok"] = found and case["kind"] == "fault"
+        r["verdict_ok"] = found and "discrepant" in expected_verdicts(case)
     return r
 
 
