@@ -73,6 +73,18 @@ Status require_f32(const KernelContext& ctx, size_t i, int64_t rank) {
   return Status::OK();
 }
 
+// Refuses outputs whose size does not fit (options come from the file).
+Status check_output_size(const KernelContext& ctx, const std::vector<int64_t>& dims) {
+  constexpr int64_t kMax = int64_t{1} << 30;  // elements (4 GiB of f32)
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (d < 0 || d > kMax || (d > 0 && n > kMax / d))
+      return ctx.error("output " + dims_to_string(dims) + " is too large (custom_options strides or filter sizes)");
+    n *= d;
+  }
+  return Status::OK();
+}
+
 struct PoolOpts {
   std::string padding;
   int64_t sw = 1, sh = 1, fw = 1, fh = 1;
@@ -119,6 +131,7 @@ Status transpose_conv_bias_kernel(KernelContext& ctx) {
   }
   const int64_t oh = sh * (ih - 1) + kh - ph, ow = sw * (iw - 1) + kw - pw;
   const int64_t top = ph / 2, left = pw / 2;
+  CONVFIX_RETURN_IF_ERROR(check_output_size(ctx, {n, oh, ow, oc}));
   Tensor out = Tensor::uninitialized(DType::kF32, {n, oh, ow, oc});
   const float* xs = x.data<float>();
   const float* ws = w.data<float>();
@@ -216,6 +229,7 @@ Status max_unpool_kernel(KernelContext& ctx) {
   CONVFIX_RETURN_IF_ERROR(pool_opts(ctx, &o));
   const int64_t n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3);
   const int64_t oh = h * o.fh, ow = w * o.fw;
+  CONVFIX_RETURN_IF_ERROR(check_output_size(ctx, {n, oh, ow, c}));
   const int64_t ph = std::max<int64_t>(0, ((h - 1) * o.sh + o.fh - oh) / 2);
   const int64_t pw = std::max<int64_t>(0, ((w - 1) * o.sw + o.fw - ow) / 2);
   Tensor out(DType::kF32, {n, oh, ow, c});

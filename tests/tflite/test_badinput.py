@@ -237,6 +237,9 @@ def run_cases(convfix, work, verbose):
         ("pool_zero_filter", "MaxPoolingWithArgmax2D", G.custom_pool_options(G.SAME, 2, 2, 0, 2), r"must be positive"),
         ("unpool_no_options", "MaxUnpooling2D", b"", r"custom_options"),
         ("tconv_options_short", "Convolution2DTransposeBias", b"\x01\x00", r"expected at least 12"),
+        ("tconv_huge_stride", "Convolution2DTransposeBias", G.custom_tconv_options(G.VALID, 2000000000, 2000000000),
+         r"too large"),
+        ("unpool_huge_filter", "MaxUnpooling2D", G.custom_pool_options(G.SAME, 1, 1, 1 << 30, 1 << 30), r"too large"),
     ]:
         m = G.Model()
         g = m.subgraph("main")
@@ -324,7 +327,7 @@ def main():
             for prob in probs:
                 print(f"FAIL: {prob}")
             failed += len(probs)
-            passed += 5 - len(probs)
+            passed += 7 - len(probs)
         if a.tool and flt.search("writer"):
             probs = writer_cases(a.tool, work, a.verbose)
             for prob in probs:
