@@ -704,42 +704,21 @@ Status Lowerer::strided_slice() {
   const int64_t bm = attr_i("begin_mask", 0), em = attr_i("end_mask", 0), elm = attr_i("ellipsis_mask", 0),
                 nam = attr_i("new_axis_mask", 0), sam = attr_i("shrink_axis_mask", 0);
   const int64_t n = static_cast<int64_t>(b.size());
-  int64_t spec_real = 0;  // spec entries that consume an input dim
-  bool has_ell = false;
-  for (int64_t i = 0; i < n; ++i) {
-    if (elm & (1LL << i)) { has_ell = true; continue; }
-    if (nam & (1LL << i)) continue;
-    ++spec_real;
-  }
-  int64_t ell_dims = 0;
-  if (has_ell) {
-    // Only entries after the ellipsis need the rank.
-    bool after = false;
-    for (int64_t i = 0; i < n; ++i) {
-      if (elm & (1LL << i)) { after = true; continue; }
-      if (after && !(nam & (1LL << i))) {
-        auto rk = rank_.find(in_[0]);
-        if (rk == rank_.end()) return unsupported("an ellipsis followed by more slices needs the input's rank, which is unknown");
-        ell_dims = rk->second - spec_real;
-        break;
-      }
+  // Entries before the ellipsis count dims from the start, entries after it
+  // from the end (negative axes), so the input's rank is never needed.
+  int64_t ell = -1;
+  for (int64_t i = 0; i < n; ++i)
+    if (elm & (1LL << i)) {
+      if (ell >= 0) return err("more than one ellipsis");
+      ell = i;
     }
-  }
   std::vector<int64_t> axes, starts, ends, steps, squeeze, unsq;
-  int64_t in_dim = 0, out_dim = 0;
-  bool seen_ell = false;
-  for (int64_t i = 0; i < n; ++i) {
+  auto entry = [&](int64_t i, int64_t& in_dim, int64_t& out_dim, int64_t dir) -> Status {
     const int64_t bit = 1LL << i;
-    if (elm & bit) {
-      if (seen_ell) return err("more than one ellipsis");
-      seen_ell = true;
-      in_dim += ell_dims;
-      out_dim += ell_dims;
-      continue;
-    }
     if (nam & bit) {
-      unsq.push_back(out_dim++);
-      continue;
+      unsq.push_back(out_dim);
+      out_dim += dir;
+      return Status::OK();
     }
     const int64_t st = s[static_cast<size_t>(i)];
     if (st == 0) return err("stride 0");
@@ -750,8 +729,8 @@ Status Lowerer::strided_slice() {
       ends.push_back(bb == -1 ? INT64_MAX : bb + 1);
       steps.push_back(1);
       squeeze.push_back(in_dim);
-      ++in_dim;
-      continue;
+      in_dim += dir;
+      return Status::OK();
     }
     const int64_t bb = (bm & bit) ? (st > 0 ? 0 : INT64_MAX) : b[static_cast<size_t>(i)];
     const int64_t ee = (em & bit) ? (st > 0 ? INT64_MAX : INT64_MIN) : e[static_cast<size_t>(i)];
@@ -761,8 +740,16 @@ Status Lowerer::strided_slice() {
       ends.push_back(ee);
       steps.push_back(st);
     }
-    ++in_dim;
-    ++out_dim;
+    in_dim += dir;
+    out_dim += dir;
+    return Status::OK();
+  };
+  int64_t in_dim = 0, out_dim = 0;
+  for (int64_t i = 0; i < (ell >= 0 ? ell : n); ++i) CONVFIX_RETURN_IF_ERROR(entry(i, in_dim, out_dim, 1));
+  if (ell >= 0) {
+    in_dim = -1;
+    out_dim = -1;
+    for (int64_t i = n - 1; i > ell; --i) CONVFIX_RETURN_IF_ERROR(entry(i, in_dim, out_dim, -1));
   }
   std::string v = in_[0];
   const bool more = !squeeze.empty() || !unsq.empty();
