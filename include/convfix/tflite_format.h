@@ -16,7 +16,10 @@
 //   stores them: NHWC activations, OHWI conv filters, 1HWO depthwise
 //   filters). Custom ops are in domain "tflite.custom" with op_type the
 //   custom code and the raw custom options in attribute "custom_options"
-//   (kOpaque). Constants become initializers (with QuantParams); other
+//   (kOpaque); MediaPipe's Convolution2DTransposeBias,
+//   MaxPoolingWithArgmax2D and MaxUnpooling2D have kernels (their options
+//   are raw TFLite C structs, see docs/FORMATS.md), other custom ops fail
+//   clearly when run. Constants become initializers (with QuantParams); other
 //   tensors get value_info / input / output entries with ValueInfo::quant.
 //   Further subgraphs go to ModelInfo::subgraphs, SignatureDefs to
 //   ModelInfo::signatures, metadata buffers to ModelInfo::metadata (raw
