@@ -6,6 +6,7 @@
 
 #include "convfix/onnx_format.h"
 #include "convfix/tf_format.h"
+#include "convfix/tfjs_format.h"
 #include "convfix/tflite_format.h"
 #include "convfix/torchscript_format.h"
 
@@ -82,7 +83,7 @@ Expected<Graph> load_model(const std::string& path) {
       return invalid_model(json.string() + ": not a TF.js model.json (no \"format\" and no recognisable \"modelTopology\")");
     // TF.js readers (issue 4) dispatch here by flavour.
     if (flavour == "graph-model") return read_tfjs_graph_model(json.string());
-    if (flavour == "graph-model") return read_tfjs_graph_model(json.string());
+    if (flavour == "layers-model") return read_tfjs_layers_model(json.string());
     return not_implemented(json.string() + ": TF.js " + flavour + " files are not supported yet");
   }
   if (fmt.empty()) {
