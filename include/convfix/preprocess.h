@@ -50,6 +50,8 @@ struct Preset {
 //   caffe  BGR, p - [103.939,116.779,123.68] (BGR order),                crop 1
 //   unit   RGB, p/255 (range [0, 1]),                                     crop 1
 //   raw    RGB, p (range 0..255),                                         crop 1
+//   <any>+swap-rb  that preset with red and blue swapped (channel order,
+//                  means and stds), e.g. "torch+swap-rb" feeds BGR
 Expected<Preset> preset_by_name(const std::string& name);
 std::vector<std::string> preset_names();
 

@@ -15,23 +15,11 @@
 #include "convfix/output_cache.h"
 #include "convfix/scores.h"
 #include "convfix/sha256.h"
+#include "analysis/model_session.h"
 
 namespace convfix {
 
 namespace {
-
-struct ModelState {
-  CompareModelSpec spec;
-  std::shared_ptr<Graph> graph;
-  std::unique_ptr<Executor> exec;
-  ImageInputSpec input;
-  Preset preset;
-  std::string prep_key;
-  std::optional<QuantParams> input_quant;          // per-tensor, integer input: quantize the float preset values
-  std::vector<std::optional<QuantParams>> output_quant;  // per output: dequantize (per-tensor only)
-  bool have_output_dims = false;
-  std::vector<std::vector<int64_t>> output_dims;  // per output, per image
-};
 
 struct PairAccum {
   struct Out {
@@ -50,66 +38,6 @@ std::string size_text(const ImageInputSpec& s) {
   return std::to_string(s.channels) + "-channel " + std::to_string(s.height) + "x" + std::to_string(s.width);
 }
 
-Expected<ModelState> open_model(const CompareModelSpec& m, const CompareOptions& o) {
-  ModelState st;
-  st.spec = m;
-  CONVFIX_ASSIGN_OR_RETURN(st.preset, preset_by_name(m.preset));
-  if (m.crop_fraction != 0) st.preset.crop_fraction = m.crop_fraction;
-  auto g = load_model(m.path);
-  if (!g.ok()) return g.status();
-  st.graph = std::make_shared<Graph>(std::move(g).value());
-  if (st.graph->inputs.size() != 1) {
-    std::string names;
-    for (const auto& in : st.graph->inputs) names += (names.empty() ? "" : ", ") + in.name;
-    return invalid_argument(m.path + ": compare needs models with one image input; this one has " +
-                            std::to_string(st.graph->inputs.size()) + (names.empty() ? "" : " (" + names + ")"));
-  }
-  if (st.graph->outputs.empty()) return invalid_model(m.path + ": the model has no outputs");
-  auto spec = image_input_spec(st.graph->inputs[0], o.geometry);
-  if (!spec.ok()) return spec.status().with_context(m.path);
-  st.input = spec.value();
-  st.prep_key = preprocessing_key(st.preset, st.input);
-  const auto& iq = st.graph->inputs[0].quant;
-  if (iq && !dtype_is_float(st.input.dtype)) {
-    if (iq->scale.size() != 1 || iq->zero_point.size() > 1 || !(iq->scale[0] > 0))
-      return not_implemented(m.path + ": input '" + st.input.input_name +
-                             "' is quantized per channel; compare handles per-tensor input quantization only");
-    if (st.input.dtype != DType::kI8 && st.input.dtype != DType::kU8 && st.input.dtype != DType::kI16)
-      return not_implemented(m.path + ": input '" + st.input.input_name + "' is quantized " +
-                             dtype_name(st.input.dtype) + "; compare handles i8, u8 and i16 inputs");
-    st.input_quant = *iq;
-    st.prep_key = preprocessing_key(st.preset, st.input, st.input_quant);
-  }
-  for (const auto& vi : st.graph->outputs) {
-    std::optional<QuantParams> q;
-    if (vi.quant && !dtype_is_float(vi.dtype) && vi.quant->scale.size() == 1 && vi.quant->zero_point.size() <= 1)
-      q = vi.quant;
-    st.output_quant.push_back(q);
-  }
-  auto ex = Executor::create(st.graph, ExecOptions{o.threads, /*require_all_ops=*/true});
-  if (!ex.ok()) return ex.status().with_context(m.path);
-  st.exec = std::move(ex).value();
-  return st;
-}
-
-// q = clamp(round_half_even(x / scale) + zero_point) for an integer input type.
-Tensor quantize_input(const Tensor& xf, DType dtype, const QuantParams& q) {
-  Tensor x(dtype, xf.dims());
-  const float* src = xf.data<float>();
-  const double scale = q.scale[0];
-  const double zp = q.zero_point.empty() ? 0.0 : static_cast<double>(q.zero_point[0]);
-  const double lo = dtype == DType::kI8 ? -128 : dtype == DType::kU8 ? 0 : -32768;
-  const double hi = dtype == DType::kI8 ? 127 : dtype == DType::kU8 ? 255 : 32767;
-  for (int64_t i = 0; i < x.numel(); ++i) {
-    const double v = std::clamp(std::nearbyint(static_cast<double>(src[i]) / scale) + zp, lo, hi);
-    if (dtype == DType::kI8) x.data<int8_t>()[i] = static_cast<int8_t>(v);
-    else if (dtype == DType::kU8) x.data<uint8_t>()[i] = static_cast<uint8_t>(v);
-    else x.data<int16_t>()[i] = static_cast<int16_t>(v);
-  }
-  x.set_quant(q);
-  return x;
-}
-
 // Runs `images` through one model; returns per image the outputs with batch 1.
 Expected<std::vector<CachedOutputs>> run_images(ModelState& m, const std::vector<const Image*>& images,
                                                 int64_t max_batch) {
@@ -121,15 +49,7 @@ Expected<std::vector<CachedOutputs>> run_images(ModelState& m, const std::vector
     std::vector<Image> chunk;
     for (int64_t i = start; i < start + count; ++i) chunk.push_back(*images[static_cast<size_t>(i)]);
     const int64_t rows = m.input.batch > 0 ? m.input.batch : count;
-    Tensor x;
-    if (m.input_quant) {
-      ImageInputSpec float_spec = m.input;
-      float_spec.dtype = DType::kF32;
-      CONVFIX_ASSIGN_OR_RETURN(Tensor xf, make_image_batch(chunk, m.preset, float_spec, rows));
-      x = quantize_input(xf, m.input.dtype, *m.input_quant);
-    } else {
-      CONVFIX_ASSIGN_OR_RETURN(x, make_image_batch(chunk, m.preset, m.input, rows));
-    }
+    CONVFIX_ASSIGN_OR_RETURN(Tensor x, make_model_input(m, chunk, rows));
     chunk.clear();
     TensorMap feeds{{m.input.input_name, std::move(x)}};
     auto out = m.exec->run(feeds);

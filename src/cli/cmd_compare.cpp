@@ -23,12 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct CompareArgs {
-  std::string source, target;
-  std::vector<std::string> via, images;
-  std::string labels, source_preset = "torch", target_preset, via_preset, json_file, cache_dir, layout, size;
-  bool no_cache = false, fail_on_discrepancy = false;
-  int batch = 8, threads = 1, top = 5;
+struct CompareArgs : PairArgs {
+  bool fail_on_discrepancy = false;
 };
 
 std::string fmt(const char* f, double v) {
@@ -158,44 +154,10 @@ void print_summary(const CompareResult& r, const std::vector<std::string>& label
 }
 
 int run_compare(const CompareArgs& a) {
-  for (const auto& [opt, name] : {std::pair<const char*, std::string>{"--source-preprocess", a.source_preset},
-                                   {"--target-preprocess", a.target_preset},
-                                   {"--via-preprocess", a.via_preset}}) {
-    if (name.empty()) continue;
-    auto p = preset_by_name(name);
-    if (!p.ok()) return report_error(p.status().with_context(std::string("compare: ") + opt));
-  }
   CompareOptions o;
-  o.models.push_back({a.source, "source", a.source_preset, 0});
-  for (const auto& v : a.via) o.models.push_back({v, "via", a.via_preset.empty() ? a.source_preset : a.via_preset, 0});
-  o.models.push_back({a.target, "target", a.target_preset.empty() ? a.source_preset : a.target_preset, 0});
-  o.images = a.images;
-  o.batch = a.batch;
-  o.threads = a.threads;
-  o.top_k = a.top;
-  if (!a.layout.empty()) {
-    o.geometry.layout = layout_from_name(a.layout);
-    if (!o.geometry.layout) return report_error(invalid_argument("--layout " + a.layout + ": expected nchw or nhwc"));
-  }
-  if (!a.size.empty()) {
-    Status st = parse_size(a.size, &o.geometry);
-    if (!st.ok()) return report_error(st);
-  }
-  if (!a.no_cache) {
-    if (!a.cache_dir.empty()) {
-      o.cache_dir = a.cache_dir;
-    } else {
-      auto d = default_output_cache_dir();
-      if (!d.ok()) return report_error(d.status());
-      o.cache_dir = *d;
-    }
-  }
   std::vector<std::string> labels;
-  if (!a.labels.empty()) {
-    auto l = read_label_file(a.labels);
-    if (!l.ok()) return report_error(l.status());
-    labels = std::move(l).value();
-  }
+  Status built = build_compare_options(a, "compare", &o, &labels);
+  if (!built.ok()) return report_error(built);
   const bool tty = isatty(STDERR_FILENO) != 0;
   CompareProgress progress;
   if (tty)
@@ -232,30 +194,7 @@ void add_compare(CLI::App& app, int* exit_code) {
   auto* sub = app.add_subcommand(
       "compare", "Run a source model, its conversion (and intermediate models) over images and compare the outputs");
   auto a = std::make_shared<CompareArgs>();
-  sub->add_option("source", a->source, "Source model (file or folder)")->required();
-  sub->add_option("target", a->target, "Converted (target) model")->required();
-  sub->add_option("--via", a->via, "Intermediate model of the conversion chain, in order; repeatable");
-  sub->add_option("--images", a->images,
-                  "JPEG/PNG files or folders (a folder gives its .jpg/.jpeg/.png files, sorted, not recursive)")
-      ->required();
-  sub->add_option("--labels", a->labels, "Class names, one per line (line i names class i)");
-  sub->add_option("--source-preprocess", a->source_preset, "Preset for the source: torch, tf, caffe, unit, raw")
-      ->capture_default_str();
-  sub->add_option("--target-preprocess", a->target_preset, "Preset for the target (default: the source's)");
-  sub->add_option("--via-preprocess", a->via_preset, "Preset for the --via models (default: the source's)");
-  sub->add_option("--batch", a->batch, "Images per chunk and per run (dynamic-batch models)")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
-  sub->add_option("--threads", a->threads, "Worker threads")->check(CLI::Range(1, 256));
-  sub->add_option("--top", a->top, "Length of the ranked lists compared with Kendall's tau")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
-  sub->add_option("--layout", a->layout, "Image tensor layout nchw or nhwc for every model (default: each model's)");
-  sub->add_option("--size", a->size, "Image size N or HxW when a model input does not fix it (default 224)");
-  sub->add_option("--json", a->json_file, "Write the full result as JSON to FILE (schema: docs/DIAGNOSIS.md)");
-  sub->add_option("--cache-dir", a->cache_dir,
-                  "Output cache folder (default: $CONVFIX_CACHE_DIR, else $XDG_CACHE_HOME/convfix, else ~/.cache/convfix)");
-  sub->add_flag("--no-cache", a->no_cache, "Neither read nor write the output cache");
+  add_pair_options(sub, a.get());
   sub->add_flag("--fail-on-discrepancy", a->fail_on_discrepancy,
                 "Exit with 1 when source and target disagree on any image's top-1 class");
   sub->callback([=] { *exit_code = run_compare(*a); });

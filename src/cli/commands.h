@@ -6,6 +6,9 @@
 
 #include <string>
 
+#include <vector>
+
+#include "convfix/compare.h"
 #include "convfix/preprocess.h"
 #include "convfix/status.h"
 
@@ -14,6 +17,22 @@ namespace convfix::cli {
 void add_inspect(CLI::App& app, int* exit_code);
 void add_run(CLI::App& app, int* exit_code);
 void add_compare(CLI::App& app, int* exit_code);
+void add_diagnose(CLI::App& app, int* exit_code);
+
+// The options compare and diagnose share: models of the chain, images,
+// presets, batch/threads/top-k, geometry, labels, JSON file and cache.
+struct PairArgs {
+  std::string source, target;
+  std::vector<std::string> via, images;
+  std::string labels, source_preset = "torch", target_preset, via_preset, json_file, cache_dir, layout, size;
+  bool no_cache = false;
+  int batch = 8, threads = 1, top = 5;
+};
+void add_pair_options(CLI::App* sub, PairArgs* a);
+// Checks the presets, builds CompareOptions (cache folder resolved) and
+// reads the labels; errors name the option (`command: --opt ...`).
+Status build_compare_options(const PairArgs& a, const std::string& command, CompareOptions* o,
+                             std::vector<std::string>* labels);
 
 // "--size" values: "224" or "224x320" (height x width), each 1..999999.
 Status parse_size(const std::string& s, GeometryOptions* g);

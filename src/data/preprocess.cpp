@@ -19,9 +19,15 @@ std::optional<Layout> layout_from_name(const std::string& name) {
 
 std::vector<std::string> preset_names() { return {"torch", "tf", "caffe", "unit", "raw"}; }
 
-Expected<Preset> preset_by_name(const std::string& name) {
+Expected<Preset> preset_by_name(const std::string& full_name) {
+  // "<preset>+swap-rb": the preset with the red and blue channels swapped
+  // (the tensor's channel order and the per-channel means and stds).
+  static const std::string kSwap = "+swap-rb";
+  const bool swap = full_name.size() > kSwap.size() &&
+                    full_name.compare(full_name.size() - kSwap.size(), kSwap.size(), kSwap) == 0;
+  const std::string name = swap ? full_name.substr(0, full_name.size() - kSwap.size()) : full_name;
   Preset p;
-  p.name = name;
+  p.name = full_name;
   if (name == "torch") {
     p.scale = 1.0f / 255.0f;
     p.mean = {0.485f, 0.456f, 0.406f};
@@ -40,7 +46,13 @@ Expected<Preset> preset_by_name(const std::string& name) {
   } else {
     std::string all;
     for (const auto& n : preset_names()) all += (all.empty() ? "" : ", ") + n;
-    return invalid_argument("unknown preprocessing preset '" + name + "' (known: " + all + ")");
+    return invalid_argument("unknown preprocessing preset '" + full_name + "' (known: " + all +
+                            "; any of them with +swap-rb)");
+  }
+  if (swap) {
+    p.bgr = !p.bgr;
+    std::swap(p.mean[0], p.mean[2]);
+    std::swap(p.stddev[0], p.stddev[2]);
   }
   return p;
 }

@@ -1,0 +1,130 @@
+// convfix diagnose SOURCE TARGET [--via MODEL ...] --images DIR... [every compare option]
+//                  [--report DIR] [--json FILE] [--activation-images K]
+//                  [--no-preprocessing-check] [--fail-on-discrepancy]
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "convfix/diagnose.h"
+#include "convfix/fileio.h"
+#if __has_include("convfix/report.h")
+#include "convfix/report.h"
+#define CONVFIX_HAVE_HTML_REPORT 1
+#endif
+
+namespace convfix::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct DiagnoseArgs : PairArgs {
+  std::string report_dir;
+  int activation_images = 5;
+  bool no_preprocessing = false, fail_on_discrepancy = false;
+};
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+void print_verdict(const nlohmann::json& j) {
+  std::cout << "diagnose: " << j["verdict"]["code"].get<std::string>() << "\n  "
+            << j["verdict"]["summary"].get<std::string>() << "\n";
+  const auto& al = j["alignment"];
+  std::cout << "  alignment: " << al["matched"] << " layers matched, " << al["inserted"] << " inserted, "
+            << al["removed"] << " removed (source " << al["source_layers"] << ", target " << al["target_layers"]
+            << " layers)\n";
+  const auto& act = j["activation_analysis"];
+  if (act["ran"].get<bool>()) {
+    std::cout << "  activations: " << act["images_discrepant"].size() << " discrepant and "
+              << act["images_agreeing"].size() << " agreeing images; noise floor " << num(act["noise_floor"].get<double>());
+    if (act["first_divergent_row"].is_number()) std::cout << "; first divergent row " << act["first_divergent_row"];
+    std::cout << "\n";
+  }
+  const auto& s = j["suspects"];
+  if (s.empty()) {
+    std::cout << "  suspects: none\n";
+  } else {
+    std::cout << "  suspects (" << s.size() << "):\n";
+    for (size_t i = 0; i < s.size() && i < 5; ++i) {
+      const auto& x = s[i];
+      std::string names;
+      if (x["source_node"].is_string()) names += x["source_node"].get<std::string>();
+      if (x["target_node"].is_string()) names += " <-> " + x["target_node"].get<std::string>();
+      std::cout << "   " << x["rank"] << ". [" << x["category"].get<std::string>() << "] " << names << ": "
+                << x["explanation"].get<std::string>() << "\n      evidence: "
+                << x["evidence"].value("summary", "") << "\n      repair: " << x["repair"].get<std::string>() << "\n";
+    }
+  }
+}
+
+int run_diagnose(const DiagnoseArgs& a) {
+  DiagnoseOptions o;
+  Status built = build_compare_options(a, "diagnose", &o.compare, &o.labels);
+  if (!built.ok()) return report_error(built);
+  o.activation_images = a.activation_images;
+  o.preprocessing = !a.no_preprocessing;
+  if (!a.report_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(a.report_dir, ec);
+    if (ec) return report_error(io_error(a.report_dir + ": cannot create the report folder: " + ec.message()));
+  }
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  DiagnoseProgress progress;
+  if (tty) progress = [](const std::string& stage) { std::cerr << "\r\033[Kconvfix: " << stage << std::flush; };
+  auto r = diagnose_models(o, progress);
+  if (tty) std::cerr << "\r\033[K" << std::flush;
+  if (!r.ok()) return report_error(r.status());
+  const std::string text = r->dump(1) + "\n";
+  if (!a.json_file.empty()) {
+    Status st = write_file_atomic(a.json_file, text);
+    if (!st.ok()) return report_error(st);
+  }
+  print_verdict(*r);
+  if (!a.report_dir.empty()) {
+    const std::string json_path = (fs::path(a.report_dir) / "diagnose.json").string();
+    Status st = write_file_atomic(json_path, text);
+    if (!st.ok()) return report_error(st);
+    std::cout << "  report: " << json_path;
+#ifdef CONVFIX_HAVE_HTML_REPORT
+    const std::string html_path = (fs::path(a.report_dir) / "report.html").string();
+    Status hs = write_html_report(*r, html_path);
+    if (!hs.ok()) return report_error(hs);
+    std::cout << ", " << html_path;
+#endif
+    std::cout << "\n";
+  }
+  if (a.fail_on_discrepancy) {
+    const std::string code = (*r)["verdict"]["code"];
+    if (code != "faithful") return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_diagnose(CLI::App& app, int* exit_code) {
+  auto* sub = app.add_subcommand(
+      "diagnose",
+      "Compare a source model and its conversion, align their layers, and find where and why they differ");
+  auto a = std::make_shared<DiagnoseArgs>();
+  add_pair_options(sub, a.get());
+  sub->add_option("--report", a->report_dir, "Write DIR/diagnose.json and DIR/report.html");
+  sub->add_option("--activation-images", a->activation_images,
+                  "Discrepant (lowest tau first) and agreeing images each for the activation analysis")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  sub->add_flag("--no-preprocessing-check", a->no_preprocessing, "Skip the preprocessing hypotheses");
+  sub->add_flag("--fail-on-discrepancy", a->fail_on_discrepancy,
+                "Exit with 1 unless the verdict is faithful (no label change and no finding)");
+  sub->callback([=] { *exit_code = run_diagnose(*a); });
+}
+
+}  // namespace convfix::cli

@@ -1,0 +1,237 @@
+// The op table of diagnosis: role of each op in a layer, layer kinds,
+// canonical activation names (src/diagnose/op_classes.h).
+#include "diagnose/op_classes.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+
+namespace convfix {
+
+bool is_tflite(const Node& n) { return n.domain == "tflite" || n.domain == "tflite.custom"; }
+
+std::optional<Tensor> constant_value(const Graph& g, const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  auto it = g.initializers.find(name);
+  if (it != g.initializers.end()) return it->second;
+  const int64_t p = g.producer(name);
+  if (p < 0) return std::nullopt;
+  const Node& n = g.nodes[static_cast<size_t>(p)];
+  if (n.op_type != "Constant" || !(n.domain.empty() || n.domain == "ai.onnx")) return std::nullopt;
+  const Attribute* a = n.attr("value");
+  if (a && a->kind == Attribute::Kind::kTensor) return a->t;
+  if ((a = n.attr("value_float"))) return Tensor::scalar_f32(a->f);
+  if ((a = n.attr("value_int"))) return Tensor::scalar_i64(a->i);
+  if ((a = n.attr("value_floats")))
+    return Tensor::from_vector<float>(DType::kF32, {static_cast<int64_t>(a->floats.size())}, a->floats);
+  if ((a = n.attr("value_ints")))
+    return Tensor::from_vector<int64_t>(DType::kI64, {static_cast<int64_t>(a->ints.size())}, a->ints);
+  return std::nullopt;
+}
+
+OpClass op_class(const Node& n) {
+  static const std::unordered_map<std::string, OpClass> kOnnx = {
+      {"Relu", OpClass::kActivation}, {"Clip", OpClass::kActivation}, {"LeakyRelu", OpClass::kActivation},
+      {"PRelu", OpClass::kActivation}, {"Sigmoid", OpClass::kActivation}, {"Tanh", OpClass::kActivation},
+      {"HardSigmoid", OpClass::kActivation}, {"HardSwish", OpClass::kActivation}, {"Elu", OpClass::kActivation},
+      {"Selu", OpClass::kActivation}, {"Softplus", OpClass::kActivation}, {"Gelu", OpClass::kActivation},
+      {"Erf", OpClass::kActivation}, {"Mish", OpClass::kActivation}, {"Celu", OpClass::kActivation},
+      {"ThresholdedRelu", OpClass::kActivation}, {"Softsign", OpClass::kActivation},
+      {"Add", OpClass::kBinary}, {"Sub", OpClass::kBinary}, {"Mul", OpClass::kBinary}, {"Div", OpClass::kBinary},
+      {"Max", OpClass::kBinary}, {"Min", OpClass::kBinary}, {"Pow", OpClass::kBinary},
+      {"BatchNormalization", OpClass::kNorm}, {"InstanceNormalization", OpClass::kNorm},
+      {"LayerNormalization", OpClass::kNorm},
+      {"Transpose", OpClass::kLayout}, {"Reshape", OpClass::kLayout}, {"Flatten", OpClass::kLayout},
+      {"Squeeze", OpClass::kLayout}, {"Unsqueeze", OpClass::kLayout}, {"Identity", OpClass::kLayout},
+      {"Dropout", OpClass::kLayout}, {"Cast", OpClass::kLayout}, {"QuantizeLinear", OpClass::kLayout},
+      {"DequantizeLinear", OpClass::kLayout},
+      {"Pad", OpClass::kPad},
+      {"Concat", OpClass::kConcat},
+      {"Shape", OpClass::kShape}, {"Size", OpClass::kShape}, {"ConstantOfShape", OpClass::kShape},
+      {"Constant", OpClass::kShape},
+  };
+  static const std::unordered_map<std::string, OpClass> kTflite = {
+      {"RELU", OpClass::kActivation}, {"RELU6", OpClass::kActivation}, {"RELU_N1_TO_1", OpClass::kActivation},
+      {"RELU_0_TO_1", OpClass::kActivation}, {"LEAKY_RELU", OpClass::kActivation}, {"PRELU", OpClass::kActivation},
+      {"LOGISTIC", OpClass::kActivation}, {"TANH", OpClass::kActivation}, {"HARD_SWISH", OpClass::kActivation},
+      {"ELU", OpClass::kActivation}, {"GELU", OpClass::kActivation},
+      {"ADD", OpClass::kBinary}, {"SUB", OpClass::kBinary}, {"MUL", OpClass::kBinary}, {"DIV", OpClass::kBinary},
+      {"MAXIMUM", OpClass::kBinary}, {"MINIMUM", OpClass::kBinary},
+      {"RESHAPE", OpClass::kLayout}, {"SQUEEZE", OpClass::kLayout}, {"EXPAND_DIMS", OpClass::kLayout},
+      {"TRANSPOSE", OpClass::kLayout}, {"QUANTIZE", OpClass::kLayout}, {"DEQUANTIZE", OpClass::kLayout},
+      {"CAST", OpClass::kLayout},
+      {"PAD", OpClass::kPad}, {"PADV2", OpClass::kPad}, {"MIRROR_PAD", OpClass::kPad},
+      {"CONCATENATION", OpClass::kConcat},
+      {"SHAPE", OpClass::kShape},
+  };
+  if (n.domain.empty() || n.domain == "ai.onnx") {
+    auto it = kOnnx.find(n.op_type);
+    return it == kOnnx.end() ? OpClass::kAnchor : it->second;
+  }
+  if (n.domain == "tflite") {
+    auto it = kTflite.find(n.op_type);
+    return it == kTflite.end() ? OpClass::kAnchor : it->second;
+  }
+  return OpClass::kAnchor;
+}
+
+namespace {
+
+// Constant axes of a reduction: attribute "axes" or a constant input 1.
+std::vector<int64_t> reduce_axes(const Node& n, const Graph& g) {
+  if (const Attribute* a = n.attr("axes"); a && a->kind == Attribute::Kind::kInts) return a->ints;
+  if (auto tp = n.inputs.size() > 1 ? constant_value(g, n.inputs[1]) : std::nullopt) {
+    const Tensor& t = *tp;
+    std::vector<int64_t> ax;
+    if (t.dtype() == DType::kI64) for (int64_t i = 0; i < t.numel(); ++i) ax.push_back(t.data<int64_t>()[i]);
+    if (t.dtype() == DType::kI32) for (int64_t i = 0; i < t.numel(); ++i) ax.push_back(t.data<int32_t>()[i]);
+    return ax;
+  }
+  return {};
+}
+
+bool const_input(const Node& n, const Graph& g, size_t i) {
+  return i < n.inputs.size() && constant_value(g, n.inputs[i]).has_value();
+}
+
+}  // namespace
+
+std::string layer_kind(const Node& n, const Graph& g, const ValueDims* shapes) {
+  const std::string& op = n.op_type;
+  if (is_tflite(n)) {
+    if (op == "CONV_2D" || op == "DEPTHWISE_CONV_2D") return "conv";
+    if (op == "TRANSPOSE_CONV" || op == "Convolution2DTransposeBias") return "conv_transpose";
+    if (op == "FULLY_CONNECTED") return "dense";
+    if (op == "MAX_POOL_2D" || op == "MaxPoolingWithArgmax2D") return "maxpool";
+    if (op == "AVERAGE_POOL_2D") return "avgpool";
+    if (op == "L2_POOL_2D") return "l2pool";
+    if (op == "CONCATENATION") return "concat";
+    if (op == "ADD") return "add";
+    if (op == "SUB") return "sub";
+    if (op == "MUL") return "mul";
+    if (op == "DIV") return "div";
+    if (op == "MAXIMUM") return "max";
+    if (op == "MINIMUM") return "min";
+    if (op == "SOFTMAX" || op == "LOG_SOFTMAX") return "softmax";
+    if (op == "LOCAL_RESPONSE_NORMALIZATION") return "lrn";
+    if (op == "RESIZE_BILINEAR" || op == "RESIZE_NEAREST_NEIGHBOR") return "resize";
+    if (op == "L2_NORMALIZATION") return "norm";
+    if (op == "MEAN" || op == "SUM" || op == "REDUCE_MAX" || op == "REDUCE_MIN") {
+      auto ax = reduce_axes(n, g);
+      std::sort(ax.begin(), ax.end());
+      if (op == "MEAN" && ax == std::vector<int64_t>{1, 2}) return "globalpool";
+      return "reduce";
+    }
+    return "other";
+  }
+  if (op == "Conv") return "conv";
+  if (op == "ConvTranspose") return "conv_transpose";
+  if (op == "Gemm") return "dense";
+  if (op == "MatMul") return (const_input(n, g, 1) || const_input(n, g, 0)) ? "dense" : "other";
+  if (op == "MaxPool") return "maxpool";
+  if (op == "AveragePool") return "avgpool";
+  if (op == "LpPool") return "l2pool";
+  if (op == "GlobalAveragePool" || op == "GlobalMaxPool") return "globalpool";
+  if (op == "Concat") return "concat";
+  if (op == "Add") return "add";
+  if (op == "Sub") return "sub";
+  if (op == "Mul") return "mul";
+  if (op == "Div") return "div";
+  if (op == "Max") return "max";
+  if (op == "Min") return "min";
+  if (op == "Softmax" || op == "LogSoftmax") return "softmax";
+  if (op == "LRN") return "lrn";
+  if (op == "Resize" || op == "Upsample") return "resize";
+  if (op == "BatchNormalization" || op == "InstanceNormalization" || op == "LayerNormalization") return "norm";
+  if (op == "ReduceMean") {
+    auto ax = reduce_axes(n, g);
+    std::sort(ax.begin(), ax.end());
+    int64_t rank = 4;
+    if (shapes && !n.inputs.empty()) {
+      auto it = shapes->find(n.inputs[0]);
+      if (it != shapes->end()) rank = static_cast<int64_t>(it->second.size());
+    }
+    for (auto& a : ax) if (a < 0) a += rank;
+    std::sort(ax.begin(), ax.end());
+    if (rank == 4 && (ax == std::vector<int64_t>{2, 3} || ax == std::vector<int64_t>{1, 2})) return "globalpool";
+    return "reduce";
+  }
+  if (op.rfind("Reduce", 0) == 0) return "reduce";
+  return "other";
+}
+
+std::string fused_activation_name(const Node& n) {
+  const std::string a = n.attr_string("fused_activation_function", "NONE");
+  if (a == "NONE") return "";
+  if (a == "RELU") return "relu";
+  if (a == "RELU6") return "relu6";
+  if (a == "RELU_N1_TO_1") return "clip(-1,1)";
+  if (a == "TANH") return "tanh";
+  return a;
+}
+
+namespace {
+std::string num(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+bool scalar_of(const Graph& g, const std::string& v, double* out) {
+  auto tp = constant_value(g, v);
+  if (!tp) return false;
+  const Tensor& t = *tp;
+  if (t.numel() != 1) return false;
+  auto f = t.to_f32_vector();
+  if (f.empty()) return false;
+  *out = f[0];
+  return true;
+}
+}  // namespace
+
+std::string activation_name(const Node& n, const Graph& g) {
+  const std::string& op = n.op_type;
+  if (is_tflite(n)) {
+    if (op == "RELU") return "relu";
+    if (op == "RELU6") return "relu6";
+    if (op == "RELU_N1_TO_1") return "clip(-1,1)";
+    if (op == "RELU_0_TO_1") return "clip(0,1)";
+    if (op == "LEAKY_RELU") return "leaky_relu(" + num(n.attr_float("alpha", 0.2f)) + ")";
+    if (op == "PRELU") return "prelu";
+    if (op == "LOGISTIC") return "sigmoid";
+    if (op == "TANH") return "tanh";
+    if (op == "HARD_SWISH") return "hard_swish";
+    if (op == "ELU") return "elu";
+    if (op == "GELU") return "gelu";
+    return op;
+  }
+  if (op == "Relu") return "relu";
+  if (op == "Clip") {
+    double lo = -INFINITY, hi = INFINITY;
+    if (g.opset() < 11 || n.attr("min") || n.attr("max")) {
+      lo = n.attr_float("min", -INFINITY);
+      hi = n.attr_float("max", INFINITY);
+    }
+    if (n.inputs.size() > 1) scalar_of(g, n.inputs[1], &lo);
+    if (n.inputs.size() > 2) scalar_of(g, n.inputs[2], &hi);
+    if (lo == 0 && hi == 6) return "relu6";
+    if (lo == 0 && std::isinf(hi)) return "relu";
+    return "clip(" + num(lo) + "," + num(hi) + ")";
+  }
+  if (op == "LeakyRelu") return "leaky_relu(" + num(n.attr_float("alpha", 0.01f)) + ")";
+  if (op == "PRelu") return "prelu";
+  if (op == "Sigmoid") return "sigmoid";
+  if (op == "Tanh") return "tanh";
+  if (op == "HardSwish") return "hard_swish";
+  if (op == "HardSigmoid")
+    return "hard_sigmoid(" + num(n.attr_float("alpha", 0.2f)) + "," + num(n.attr_float("beta", 0.5f)) + ")";
+  if (op == "Elu") return "elu(" + num(n.attr_float("alpha", 1.0f)) + ")";
+  if (op == "Selu") return "selu";
+  if (op == "Softplus") return "softplus";
+  if (op == "Gelu") return "gelu";
+  return op;
+}
+
+}  // namespace convfix
