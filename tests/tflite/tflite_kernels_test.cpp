@@ -235,4 +235,90 @@ TEST(TfliteKernels, MissingQuantizationIsAnErrorNotACrash) {
   EXPECT_NE(r.status().message().find("conv"), std::string::npos) << r.status().message();
 }
 
+// MediaPipe custom ops, small cases worked out by hand.
+std::string pod_options(std::vector<int32_t> fields) {
+  std::string s;
+  for (int32_t f : fields)
+    for (int b = 0; b < 4; ++b) s.push_back(static_cast<char>((static_cast<uint32_t>(f) >> (8 * b)) & 0xFF));
+  return s;
+}
+
+Node custom_node(const std::string& code, std::vector<std::string> in, std::vector<std::string> out, std::string opts) {
+  Node n;
+  n.name = code;
+  n.domain = "tflite.custom";
+  n.op_type = code;
+  n.inputs = std::move(in);
+  n.outputs = std::move(out);
+  Attribute a;
+  a.kind = Attribute::Kind::kOpaque;
+  a.s = std::move(opts);
+  n.attrs["custom_options"] = a;
+  return n;
+}
+
+TEST(TfliteCustomOps, PoolArgmaxThenUnpoolRestoresTheMaxima) {
+  // 4x4 input, 2x2 windows, stride 2, VALID: each window's max and its position.
+  const std::vector<float> x{1, 5, 2, 0,   //
+                             3, 4, 8, 8,   //
+                             0, 0, -1, -2, //
+                             9, 0, -3, -1};
+  Graph g;
+  g.inputs.push_back(vi("x", DType::kF32, {1, 4, 4, 1}));
+  g.outputs.push_back(vi("v", DType::kF32, {1, 2, 2, 1}));
+  g.outputs.push_back(vi("i", DType::kF32, {1, 2, 2, 1}));
+  g.outputs.push_back(vi("u", DType::kF32, {1, 4, 4, 1}));
+  const std::string opts = pod_options({2, 2, 2, 2, 2, 0, 0, 0, 0, 0});
+  g.nodes.push_back(custom_node("MaxPoolingWithArgmax2D", {"x"}, {"v", "i"}, opts));
+  g.nodes.push_back(custom_node("MaxUnpooling2D", {"v", "i"}, {"u"}, opts));
+  auto ex = Executor::create(std::make_shared<Graph>(std::move(g)));
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  auto r = (*ex)->run({{"x", Tensor::from_vector(DType::kF32, {1, 4, 4, 1}, x)}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const Tensor& v = r->at("v");
+  const Tensor& i = r->at("i");
+  const Tensor& u = r->at("u");
+  const std::vector<float> want_v{5, 8, 9, -1}, want_i{1.1f, 2.1f, 2.1f, 0.1f};  // ties: the first maximum (8 at kx 0)
+  for (size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(v.data<float>()[k], want_v[k]) << k;
+    EXPECT_FLOAT_EQ(i.data<float>()[k], want_i[k]) << k;
+  }
+  std::vector<float> want_u(16, 0.0f);
+  want_u[1] = 5;
+  want_u[6] = 8;
+  want_u[12] = 9;
+  want_u[10] = -1;
+  for (size_t k = 0; k < 16; ++k) EXPECT_EQ(u.data<float>()[k], want_u[k]) << k;
+}
+
+TEST(TfliteCustomOps, TransposeConvBiasSameCropsTheLeadingHalfOfThePadding) {
+  // 1x2 input, 1x3 kernel of ones, stride 2, SAME: full result [a, a, a+b, b, b] (width 5),
+  // P = max(0, 3 - (2 - 1) % 2 - 1) = 1, output width 4 = the full result minus its first 0 and
+  // last 1 columns; bias 10. Height 1 with a 1-row kernel: no vertical padding.
+  Graph g;
+  g.inputs.push_back(vi("x", DType::kF32, {1, 1, 2, 1}));
+  g.outputs.push_back(vi("y", DType::kF32, {1, 1, 4, 1}));
+  g.initializers["w"] = Tensor::from_vector(DType::kF32, {1, 1, 3, 1}, std::vector<float>{1, 1, 1});
+  g.initializers["b"] = Tensor::from_vector(DType::kF32, {1}, std::vector<float>{10});
+  g.nodes.push_back(custom_node("Convolution2DTransposeBias", {"x", "w", "b"}, {"y"}, pod_options({1, 2, 1})));
+  const Tensor y = run_one(std::move(g), "x", Tensor::from_vector(DType::kF32, {1, 1, 2, 1}, std::vector<float>{2, 3}));
+  ASSERT_EQ(y.dims(), (std::vector<int64_t>{1, 1, 4, 1}));
+  const std::vector<float> want{12, 12, 15, 13};
+  for (size_t k = 0; k < 4; ++k) EXPECT_EQ(y.data<float>()[k], want[k]) << k;
+}
+
+TEST(TfliteCustomOps, ShortOptionsAreAnErrorNamingTheNode) {
+  Graph g;
+  g.inputs.push_back(vi("x", DType::kF32, {1, 2, 2, 1}));
+  g.outputs.push_back(vi("v", DType::kF32, {1, 1, 1, 1}));
+  g.outputs.push_back(vi("i", DType::kF32, {1, 1, 1, 1}));
+  g.nodes.push_back(custom_node("MaxPoolingWithArgmax2D", {"x"}, {"v", "i"}, pod_options({1, 2})));
+  auto ex = Executor::create(std::make_shared<Graph>(std::move(g)));
+  ASSERT_TRUE(ex.ok());
+  auto r = (*ex)->run({{"x", Tensor(DType::kF32, {1, 2, 2, 1})}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("MaxPoolingWithArgmax2D"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("expected at least 24"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
