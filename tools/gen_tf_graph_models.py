@@ -289,6 +289,27 @@ for _ac, _hp in [(True, False), (False, True), (False, False)]:
     CASES[f"resize_ac{int(_ac)}_hp{int(_hp)}"] = ((1, 5, 6, 3), _mk(_ac, _hp))
 
 
+@case("space_batch_dilated_conv", (1, 9, 10, 4))
+def _(g):
+    # TF's dilated-convolution pattern: SpaceToBatchND -> Conv2D VALID -> BatchToSpaceND.
+    blk = g.const(np.array([2, 2], np.int32))
+    s = g.op("s2b", "SpaceToBatchND", ["x", blk, g.const(np.array([[2, 3], [2, 2]], np.int32))],
+             Tblock_shape=a_t("DT_INT32"), Tpaddings=a_t("DT_INT32"))
+    c = g.op("conv", "Conv2D", [s, g.w(3, 3, 4, 3)], **conv_attrs((1, 1, 1, 1), "VALID"))
+    return g.op("b2s", "BatchToSpaceND", [c, blk, g.const(np.array([[0, 1], [0, 0]], np.int32))],
+                Tblock_shape=a_t("DT_INT32"), Tcrops=a_t("DT_INT32"))
+
+
+@case("nchw_conv", (1, 4, 8, 7))
+def _(g):
+    c = g.op("conv", "Conv2D", ["x", g.w(3, 3, 4, 5)], strides=a_li((1, 1, 1, 1)), padding=a_s("SAME"),
+             dilations=a_li((1, 1, 1, 1)), data_format=a_s("NCHW"))
+    # (TF.js applies BiasAdd and FusedBatchNorm along the last axis whatever
+    # their data_format and reads NCHW strides as NHWC ones, so only a
+    # stride-1 convolution is checked in NCHW here.)
+    return c
+
+
 @case("cast_roundtrip")
 def _(g):
     s = g.op("scale", "Mul", ["x", g.const(np.float32(5.0))])

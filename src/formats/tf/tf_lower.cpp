@@ -132,6 +132,41 @@ class Flattener {
   std::unordered_map<std::string, size_t> index;
   std::unordered_map<std::string, Ref> alias;
 
+  // Inlined nodes take their name inside the function body when that name is
+  // unique in the whole flattened graph (Keras SavedModels: the layer names,
+  // "functional_1/conv2d/Conv2D"); otherwise "<call node>/<body node>".
+  void shorten_names() {
+    std::unordered_map<std::string, int> count;
+    for (size_t i = 0; i < nodes.size(); ++i) ++count[local_[i]];
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (local_[i] != nodes[i].name) ++count[nodes[i].name];  // a full name used elsewhere blocks its short form
+    std::unordered_map<std::string, std::string> rename;
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (local_[i] != nodes[i].name && count[local_[i]] == 1) rename[nodes[i].name] = local_[i];
+    if (rename.empty()) return;
+    auto fix = [&](Ref& r) {
+      auto it = rename.find(r.node);
+      if (it != rename.end()) r.node = it->second;
+    };
+    index.clear();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      auto it = rename.find(nodes[i].name);
+      if (it != rename.end()) nodes[i].name = it->second;
+      for (Ref& r : nodes[i].inputs) fix(r);
+      index[nodes[i].name] = i;
+    }
+    std::unordered_map<std::string, Ref> a2;
+    for (auto& [k, v] : alias) {
+      const auto c = k.rfind(':');
+      Ref key{k.substr(0, c), std::stoll(k.substr(c + 1))};
+      fix(key);
+      Ref val = v;
+      fix(val);
+      a2[key_of(key)] = val;
+    }
+    alias = std::move(a2);
+  }
+
  private:
   Expected<Ref> resolve_input(const std::string& s, const std::string& prefix, const std::map<std::string, Ref>& args,
                               const std::unordered_map<std::string, std::string>& local_ops, bool in_function) {
@@ -184,6 +219,7 @@ class Flattener {
     }
     index[f.name] = nodes.size();
     nodes.push_back(f);
+    local_.push_back(n.name);
     if (!fn) return Status::OK();
     if (depth > 64) return invalid_model("node '" + f.name + "': function calls nest deeper than 64 (recursion?)");
     if (fn->input_args.size() != f.inputs.size())
@@ -210,6 +246,7 @@ class Flattener {
 
   const GraphDef& gd_;
   std::string path_;
+  std::vector<std::string> local_;  // each node's name in its own graph or function body
 };
 
 bool is_passthrough(const std::string& op) {
@@ -1152,6 +1189,61 @@ Status Lowerer::lower(const FlatNode& n) {
     finish(transpose(y, {0, 2, 3, 1}, "to_nhwc"));
     return Status::OK();
   }
+  if (op == "SpaceToBatchND" || op == "BatchToSpaceND") {
+    // NHWC with a 2-D block: reshape / transpose / reshape with shapes built
+    // at run time from Shape (the batch and spatial sizes may be unknown).
+    CONVFIX_RETURN_IF_ERROR(need_inputs(3));
+    CONVFIX_ASSIGN_OR_RETURN(auto blk, const_ints(1, "block_shape"));
+    CONVFIX_ASSIGN_OR_RETURN(auto pc, const_ints(2, op == "SpaceToBatchND" ? "paddings" : "crops"));
+    if (blk.size() != 2 || pc.size() != 4)
+      return unsupported("only 2-D blocks over the H and W of an NHWC tensor are supported");
+    const int64_t b1 = blk[0], b2 = blk[1];
+    if (b1 < 1 || b2 < 1) return err("block sizes must be positive");
+    auto dim = [&](const std::string& shape, int64_t d, const std::string& what) {
+      return helper("Slice", {shape, init_i64("start", {d}), init_i64("end", {d + 1})}, {}, what);
+    };
+    if (op == "SpaceToBatchND") {
+      const std::string p = helper("Pad", {in_[0], init_i64("pads", {0, pc[0], pc[2], 0, 0, pc[1], pc[3], 0})}, {}, "pad");
+      const std::string sh = helper("Shape", {p}, {}, "shape");
+      const std::string n = dim(sh, 0, "n"), c = dim(sh, 3, "c");
+      const std::string h = helper("Div", {dim(sh, 1, "hp"), init_i64("b1", {b1})}, {}, "h");
+      const std::string w = helper("Div", {dim(sh, 2, "wp"), init_i64("b2", {b2})}, {}, "w");
+      Attributes cat;
+      cat["axis"] = Attribute::of_int(0);
+      const std::string s1 = helper("Concat", {n, h, init_i64("b1_dim", {b1}), w, init_i64("b2_dim", {b2}), c}, cat, "shape6");
+      const std::string r = helper("Reshape", {p, s1}, {}, "blocks");
+      Attributes tp;
+      tp["perm"] = Attribute::of_ints({2, 4, 0, 1, 3, 5});
+      const std::string t = main("Transpose", {r}, std::move(tp), false);
+      main_named_ = true;
+      const std::string nb = helper("Mul", {n, init_i64("bb", {b1 * b2})}, {}, "nb");
+      const std::string s2 = helper("Concat", {nb, h, w, c}, cat, "shape4");
+      finish(helper("Reshape", {t, s2}, {}, "out"));
+    } else {
+      const std::string sh = helper("Shape", {in_[0]}, {}, "shape");
+      const std::string h = dim(sh, 1, "h"), w = dim(sh, 2, "w"), c = dim(sh, 3, "c");
+      const std::string n = helper("Div", {dim(sh, 0, "b"), init_i64("bb", {b1 * b2})}, {}, "n");
+      Attributes cat;
+      cat["axis"] = Attribute::of_int(0);
+      const std::string s1 = helper("Concat", {init_i64("b1_dim", {b1}), init_i64("b2_dim", {b2}), n, h, w, c}, cat, "shape6");
+      const std::string r = helper("Reshape", {in_[0], s1}, {}, "blocks");
+      Attributes tp;
+      tp["perm"] = Attribute::of_ints({2, 3, 0, 4, 1, 5});
+      const std::string t = main("Transpose", {r}, std::move(tp), false);
+      main_named_ = true;
+      const std::string hb = helper("Mul", {h, init_i64("b1", {b1})}, {}, "hb");
+      const std::string wb = helper("Mul", {w, init_i64("b2", {b2})}, {}, "wb");
+      const std::string s2 = helper("Concat", {n, hb, wb, c}, cat, "shape4");
+      std::string v = helper("Reshape", {t, s2}, {}, "space");
+      if (pc[0] || pc[1] || pc[2] || pc[3]) {
+        const std::vector<int64_t> ends = {pc[1] ? -pc[1] : INT64_MAX, pc[3] ? -pc[3] : INT64_MAX};
+        v = helper("Slice", {v, init_i64("crop_starts", {pc[0], pc[2]}), init_i64("crop_ends", ends),
+                             init_i64("crop_axes", {1, 2})}, {}, "crop");
+      }
+      finish(v);
+    }
+    return Status::OK();
+  }
   if (op == "_InlinedCall") return err("a function call's outputs are used by index beyond its results");
   return unsupported("op '" + op + "' is not supported");
 }
@@ -1162,6 +1254,7 @@ Expected<Graph> lower_graph(const GraphDef& gd, const LowerRequest& req) {
   Flattener fl(gd, req.path);
   auto st = fl.run();
   if (!st.ok()) return st.with_context(req.path);
+  fl.shorten_names();
   Lowerer lw(fl, req);
   return lw.run();
 }
