@@ -84,6 +84,11 @@ CLASSES = {  # number -> name, from ../shared/FAULTS.md
 }
 
 
+# Classes FAULTS.md gives two categories (G/H, H/P): a diagnosis naming the
+# other one is also right. The case's `category` is the first.
+ALT_CATEGORIES = {4: ["hyperparameters"], 14: ["hyperparameters"], 17: ["parameters"]}
+
+
 def log(*a):
     print(*a, flush=True)
 
@@ -239,7 +244,9 @@ def build_base(name, out, stamp, threads):
     calib = torch.from_numpy(gt.photos(gt.CALIB_PHOTOS, spec["crop"]))
     gt.calibrate(model, calib)
     relu6 = []
-    hooks = [mod.register_forward_hook(lambda mod, i, o: relu6.append(float(i[0].max())))
+    # A pre-hook: torchvision's ReLU6 is in place, a forward hook would see
+    # the clipped values.
+    hooks = [mod.register_forward_pre_hook(lambda mod, i: relu6.append(float(i[0].max())))
              for mod in model.modules() if isinstance(mod, torch.nn.ReLU6)]
     with torch.no_grad():
         model(calib)
@@ -846,6 +853,7 @@ def main():
             src, tgt, tn, sn, what = tflite_cases.make_case(c, out)
         entry = dict(id=c["id"], base=c["base"], format=c["format"], quick=c["quick"],
                      fault_class=dict(number=c["cls"], name=CLASSES[c["cls"]]), category=c["category"],
+                     categories_accepted=[c["category"]] + ALT_CATEGORIES.get(c["cls"], []),
                      kind=c["kind"], source=src, target=tgt, source_preprocess=c["source_preprocess"],
                      target_preprocess=c["target_preprocess"], target_nodes=tn, source_nodes=sn,
                      injection=what, expected_effect=c["effect"],

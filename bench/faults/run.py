@@ -15,7 +15,10 @@ Scores (fault and crash cases):
   detected   verdict.code is not "faithful", or at least one suspect.
   rank-1     the suspect of rank 1 locates the injected layer (below).
   top-3      a suspect of rank <= 3 locates it.
-  category   the rank-1 suspect's category equals the case's category.
+  category   the rank-1 suspect's category is the case's category, or the
+             other category FAULTS.md gives the class (4: graph/hyperparameters,
+             14 and 17: hyperparameters/parameters): manifest field
+             categories_accepted.
   verdict    verdict.code is one of the case's expected_verdicts (fault cases:
              "differs" or "discrepant"; crash cases: "target_cannot_run"; the
              training-mode Dropout case also accepts "target_cannot_run").
@@ -96,7 +99,8 @@ def score_diagnose(case, d):
     r["verdict_ok"] = verdict in expected_verdicts(case)
     r["rank1"] = bool(sus) and locates(sus[0], case, rows)
     r["top3"] = any(locates(s, case, rows) for s in sus[:3])
-    r["category_ok"] = bool(sus) and sus[0].get("category") == case["category"]
+    r["category_ok"] = bool(sus) and sus[0].get("category") in (case.get("categories_accepted")
+                                                                 or [case["category"]])
     return r
 
 
