@@ -14,6 +14,9 @@ namespace {
 
 Attributes attrs(std::initializer_list<std::pair<const std::string, Attribute>> l) { return Attributes(l); }
 
+bool numeric_const(const Val& v) { return v.kind == Val::Kind::kConst && (v.iv.isInt() || v.iv.isDouble() || v.iv.isBool()); }
+double as_double(const c10::IValue& v) { return v.isDouble() ? v.toDouble() : v.isInt() ? static_cast<double>(v.toInt()) : v.toBool(); }
+
 // ---- pass-through and structure ---------------------------------------------
 
 // dropout (eval), contiguous, clone, detach, NumToTensor, Int, ...: the output
@@ -83,7 +86,145 @@ Status list_index(Importer& im, const tj::Node* n) {
     im.set(n->output(), c);
     return Status::OK();
   }
+  if (in.kind == Val::Kind::kTensor && in.rank == 1 && dtype_is_integer(in.dtype)) {  // x.size()[i]
+    const std::string out = im.out_name(n);
+    im.emit(n, "Gather", {in.name, im.const_i64({idx}, true, "index")}, {out}, attrs({{"axis", Attribute::of_int(0)}}));
+    im.bind(n, 0, out, in.dtype, 0, true);
+    return Status::OK();
+  }
   return im.unsupported(n, "indexing a value that is not a known list");
+}
+
+// Values a scripted module never uses on the taken path.
+Status unset(Importer& im, const tj::Node* n) {
+  for (const tj::Value* o : n->outputs()) im.set(o, Val{});
+  return Status::OK();
+}
+Status no_op(Importer&, const tj::Node*) { return Status::OK(); }
+
+Status raise(Importer& im, const tj::Node* n) {
+  std::string msg;
+  if (!n->inputs().empty() && im.is_const(n, 0) && im.val(n->input(0)).iv.isString()) msg = im.val(n->input(0)).iv.toStringRef();
+  return im.err(n, "the module raises an exception for this input rank/shape: " + msg.substr(0, msg.find('\n')));
+}
+
+Status dim(Importer& im, const tj::Node* n) {
+  const int r = im.rank_of(n, 0);
+  if (r < 0) return im.unsupported(n, "x.dim() of a tensor of unknown rank");
+  Val c;
+  c.kind = Val::Kind::kConst;
+  c.iv = static_cast<int64_t>(r);
+  im.set(n->output(), c);
+  return Status::OK();
+}
+
+Status len(Importer& im, const tj::Node* n) {
+  const Val& v = im.val(n->input(0));
+  int64_t l = -1;
+  if (v.kind == Val::Kind::kList) l = static_cast<int64_t>(v.elems.size());
+  else if (v.kind == Val::Kind::kConst && v.iv.isList()) l = static_cast<int64_t>(v.iv.toListRef().size());
+  else if (v.kind == Val::Kind::kTensor && v.rank == 1 && v.name.find("_shape") != std::string::npos && v.dtype == DType::kI64) {
+    // len(x.size()) == rank of x: the shape value knows it when x's rank is known
+  }
+  if (l < 0) return im.unsupported(n, "len() of a value whose length is not known at import");
+  Val c;
+  c.kind = Val::Kind::kConst;
+  c.iv = l;
+  im.set(n->output(), c);
+  return Status::OK();
+}
+
+Status append(Importer& im, const tj::Node* n) {
+  Val& lst = im.mutable_val(n->input(0));
+  if (lst.kind == Val::Kind::kConst && lst.iv.isList()) {
+    Val l;
+    l.kind = Val::Kind::kList;
+    for (const auto& e : lst.iv.toListRef()) {
+      Val c;
+      c.kind = Val::Kind::kConst;
+      c.iv = e;
+      l.elems.push_back(c);
+    }
+    lst = l;
+  }
+  if (lst.kind != Val::Kind::kList) return im.unsupported(n, "append to a list that is not known element by element");
+  lst.elems.push_back(im.val(n->input(1)));
+  if (!n->outputs().empty()) im.set(n->output(), lst);
+  return Status::OK();
+}
+
+// aten::Int / aten::Float on shape scalars: casts (constants convert).
+Status to_number(Importer& im, const tj::Node* n) {
+  const bool to_int = std::string(n->kind().toUnqualString()) == "Int";
+  const Val& v = im.val(n->input(0));
+  if (v.kind == Val::Kind::kConst && (v.iv.isDouble() || v.iv.isInt() || v.iv.isBool())) {
+    Val c;
+    c.kind = Val::Kind::kConst;
+    if (to_int) c.iv = static_cast<int64_t>(as_double(v.iv));
+    else c.iv = as_double(v.iv);
+    im.set(n->output(), c);
+    return Status::OK();
+  }
+  if (v.kind != Val::Kind::kTensor) return im.unsupported(n, "conversion of a value that is not a number");
+  if (to_int == dtype_is_integer(v.dtype)) {
+    im.set(n->output(), v);
+    return Status::OK();
+  }
+  const std::string out = im.out_name(n);
+  im.emit(n, "Cast", {v.name}, {out}, attrs({{"to", Attribute::of_int(to_int ? 7 : 1)}}));
+  im.bind(n, 0, out, to_int ? DType::kI64 : DType::kF32, v.rank, true);
+  return Status::OK();
+}
+
+// prim::Loop with a constant trip count and a constant-true condition is
+// unrolled (scripted helpers build small lists this way).
+Status loop(Importer& im, const tj::Node* n) {
+  TRY_ASSIGN(int64_t trips, im.cint(n, 0));
+  auto cond = im.cbool(n, 1);
+  if (!cond.ok() || trips > 4096) return im.unsupported(n, "a loop whose trip count is not a small constant");
+  const tj::Block* body = n->blocks()[0];
+  std::vector<Val> carried;
+  for (size_t i = 2; i < n->inputs().size(); ++i) carried.push_back(im.val(n->input(i)));
+  bool go = *cond;
+  for (int64_t it = 0; it < trips && go; ++it) {
+    Val iv;
+    iv.kind = Val::Kind::kConst;
+    iv.iv = it;
+    im.set(body->inputs()[0], iv);
+    for (size_t k = 0; k < carried.size(); ++k) im.set(body->inputs()[k + 1], carried[k]);
+    CONVFIX_RETURN_IF_ERROR(im.walk(body));
+    const Val& c = im.val(body->outputs()[0]);
+    if (c.kind != Val::Kind::kConst) return im.unsupported(n, "a loop whose condition depends on data");
+    go = c.iv.isBool() ? c.iv.toBool() : c.iv.toInt() != 0;
+    for (size_t k = 0; k < carried.size(); ++k) carried[k] = im.val(body->outputs()[k + 1]);
+  }
+  for (size_t k = 0; k < carried.size() && k < n->outputs().size(); ++k) im.set(n->output(k), carried[k]);
+  return Status::OK();
+}
+
+Status contains(Importer& im, const tj::Node* n) {
+  const Val& c = im.val(n->input(0));
+  const Val& e = im.val(n->input(1));
+  if (e.kind != Val::Kind::kConst) return im.unsupported(n, "membership test of a non-constant value");
+  std::vector<c10::IValue> items;
+  if (c.kind == Val::Kind::kConst && c.iv.isList()) items = c.iv.toListRef().vec();
+  else if (c.kind == Val::Kind::kConst && c.iv.isTuple()) items = c.iv.toTupleRef().elements().vec();
+  else if (c.kind == Val::Kind::kConst && c.iv.isGenericDict()) for (const auto& kv : c.iv.toGenericDict()) items.push_back(kv.key());
+  else if (c.kind == Val::Kind::kList) {
+    for (const auto& x : c.elems) {
+      if (x.kind != Val::Kind::kConst) return im.unsupported(n, "membership test in a list with non-constant elements");
+      items.push_back(x.iv);
+    }
+  } else {
+    return im.unsupported(n, "membership test in a value that is not a constant container");
+  }
+  bool found = false;
+  for (const auto& x : items) found |= x == e.iv;
+  Val r;
+  r.kind = Val::Kind::kConst;
+  r.iv = found;
+  im.set(n->output(), r);
+  return Status::OK();
 }
 
 Status is_op(Importer& im, const tj::Node* n) {
@@ -107,7 +248,26 @@ Status size(Importer& im, const tj::Node* n) {
   const std::string shape = im.tmp(x + "_shape");
   im.emit(n, "Shape", {x}, {shape});
   if (n->inputs().size() == 1) {
-    im.bind(n, 0, shape, DType::kI64, 1);
+    const int r = im.rank_of(n, 0);
+    if (r < 0) {
+      im.bind(n, 0, shape, DType::kI64, 1);
+      return Status::OK();
+    }
+    // Known rank: a list of shape scalars (len(), indexing and slicing work).
+    Val l;
+    l.kind = Val::Kind::kList;
+    for (int d = 0; d < r; ++d) {
+      const std::string e = im.tmp(x + "_dim" + std::to_string(d));
+      im.emit(n, "Gather", {shape, im.const_i64({d}, true, "index")}, {e}, attrs({{"axis", Attribute::of_int(0)}}));
+      Val v;
+      v.kind = Val::Kind::kTensor;
+      v.name = e;
+      v.dtype = DType::kI64;
+      v.rank = 0;
+      v.scalar = true;
+      l.elems.push_back(v);
+    }
+    im.set(n->output(), l);
     return Status::OK();
   }
   TRY_ASSIGN(int64_t d, im.cint(n, 1));
@@ -117,10 +277,49 @@ Status size(Importer& im, const tj::Node* n) {
   return Status::OK();
 }
 
+// aten::slice(x, dim, start, end, step) on tensors (ONNX Slice; start/end
+// may be shape scalars) and aten::slice.t(list, start, end, step) on lists.
+Status slice(Importer& im, const tj::Node* n) {
+  const Val& in = im.val(n->input(0));
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (in.kind == Val::Kind::kList) {
+    const int64_t sz = static_cast<int64_t>(in.elems.size());
+    int64_t st = 0, en = kMax, step = 1;
+    if (!im.is_none(n, 1)) { TRY_ASSIGN(st, im.cint(n, 1)); }
+    if (n->inputs().size() > 2 && !im.is_none(n, 2)) { TRY_ASSIGN(en, im.cint(n, 2)); }
+    if (n->inputs().size() > 3) { TRY_ASSIGN(step, im.cint(n, 3)); }
+    if (step <= 0) return im.unsupported(n, "list slice with a step below 1");
+    if (st < 0) st = std::max<int64_t>(0, st + sz);
+    if (en < 0) en = std::max<int64_t>(0, en + sz);
+    en = std::min(en, sz);
+    Val r;
+    r.kind = Val::Kind::kList;
+    for (int64_t i = st; i < en; i += step) r.elems.push_back(in.elems[static_cast<size_t>(i)]);
+    im.set(n->output(), r);
+    return Status::OK();
+  }
+  TRY_ASSIGN(std::string x, im.tensor(n, 0));
+  TRY_ASSIGN(int64_t d, im.cint(n, 1));
+  int64_t step = 1;
+  if (n->inputs().size() > 4) { TRY_ASSIGN(step, im.cint(n, 4)); }
+  auto bound = [&](size_t i, int64_t def) -> Expected<std::string> {
+    if (im.is_none(n, i)) return im.const_i64({def}, false, "bound");
+    const Val& v = im.val(n->input(i));
+    if (v.kind == Val::Kind::kConst && v.iv.isInt()) return im.const_i64({v.iv.toInt()}, false, "bound");
+    if (v.kind == Val::Kind::kTensor && dtype_is_integer(v.dtype)) {
+      const std::string u = im.tmp(v.name + "_1d");
+      im.emit(n, "Unsqueeze", {v.name, im.const_i64({0}, false, "axes")}, {u});
+      return u;
+    }
+    return im.unsupported(n, "slice bound is neither an int nor a shape value");
+  };
+  TRY_ASSIGN(std::string st, bound(2, 0));
+  TRY_ASSIGN(std::string en, bound(3, kMax));
+  return im.simple(n, "Slice", {x, st, en, im.const_i64({d}, false, "axes"), im.const_i64({step}, false, "steps")});
+}
+
 // ---- arithmetic ----------------------------------------------------------------
 
-bool numeric_const(const Val& v) { return v.kind == Val::Kind::kConst && (v.iv.isInt() || v.iv.isDouble() || v.iv.isBool()); }
-double as_double(const c10::IValue& v) { return v.isDouble() ? v.toDouble() : v.isInt() ? static_cast<double>(v.toInt()) : v.toBool(); }
 
 // add/sub/mul/div/floordiv/rsub/pow for tensors, shape scalars and folded
 // constants. alpha (add/sub) scales the second operand.
@@ -314,6 +513,42 @@ Status softmax(Importer& im, const tj::Node* n) {
   TRY_ASSIGN(int64_t dim, im.cint(n, 1));
   const bool log = std::string(n->kind().toUnqualString()) == "log_softmax";
   return im.simple(n, log ? "LogSoftmax" : "Softmax", {x}, attrs({{"axis", Attribute::of_int(dim)}}));
+}
+
+// gt/lt/ge/le/eq/ne on tensors (bool outputs); constants fold.
+Status compare(Importer& im, const tj::Node* n) {
+  const std::string k = n->kind().toUnqualString();
+  const Val& a = im.val(n->input(0));
+  const Val& b = im.val(n->input(1));
+  if (a.kind == Val::Kind::kConst && b.kind == Val::Kind::kConst && !(numeric_const(a) && numeric_const(b)) &&
+      (k == "eq" || k == "ne")) {  // strings, lists, None
+    Val c;
+    c.kind = Val::Kind::kConst;
+    c.iv = (a.iv == b.iv) == (k == "eq");
+    im.set(n->output(), c);
+    return Status::OK();
+  }
+  if (numeric_const(a) && numeric_const(b)) {
+    const double x = as_double(a.iv), y = as_double(b.iv);
+    Val c;
+    c.kind = Val::Kind::kConst;
+    c.iv = k == "gt" ? x > y : k == "lt" ? x < y : k == "ge" ? x >= y : k == "le" ? x <= y : k == "eq" ? x == y : x != y;
+    im.set(n->output(), c);
+    return Status::OK();
+  }
+  const DType dt = a.kind == Val::Kind::kTensor ? a.dtype : b.dtype;
+  TRY_ASSIGN(std::string x, im.tensor(n, 0, dt));
+  TRY_ASSIGN(std::string y, im.tensor(n, 1, dt));
+  x = im.coerce_scalar(x, dt);
+  y = im.coerce_scalar(y, dt);
+  const int r = std::max(im.rank_of(n, 0), im.rank_of(n, 1));
+  if (k == "ne") {
+    const std::string eq = im.tmp(x + "_eq");
+    im.emit(n, "Equal", {x, y}, {eq});
+    return im.simple(n, "Not", {eq}, {}, DType::kBool, r);
+  }
+  const std::string op = k == "gt" ? "Greater" : k == "lt" ? "Less" : k == "ge" ? "GreaterOrEqual" : k == "le" ? "LessOrEqual" : "Equal";
+  return im.simple(n, op, {x, y}, {}, DType::kBool, r);
 }
 
 // ---- convolution, normalisation, linear ----------------------------------------
@@ -863,17 +1098,23 @@ const std::unordered_map<std::string, OpHandler>& op_handlers() {
       {"prim::ListUnpack", list_unpack}, {"prim::TupleUnpack", list_unpack},
       {"prim::TupleIndex", list_index}, {"aten::__getitem__", list_index},
       {"aten::__is__", is_op}, {"aten::__isnot__", is_op},
-      {"prim::NumToTensor", identity}, {"aten::Int", identity}, {"aten::Float", identity},
+      {"prim::NumToTensor", identity}, {"aten::Int", to_number}, {"aten::Float", to_number},
+      {"prim::Uninitialized", unset}, {"prim::RaiseException", raise}, {"aten::warn", no_op},
+      {"aten::dim", dim}, {"aten::len", len}, {"aten::append", append}, {"prim::Loop", loop},
+      {"prim::unchecked_cast", identity}, {"aten::list", identity}, {"aten::format", unset},
+      {"aten::str", unset}, {"aten::__contains__", contains},
       {"aten::ScalarImplicit", identity}, {"aten::contiguous", identity}, {"aten::clone", identity},
       {"aten::detach", identity}, {"aten::dropout", dropout}, {"aten::dropout_", dropout},
       {"aten::feature_dropout", dropout}, {"aten::feature_dropout_", dropout},
       {"aten::alpha_dropout", dropout}, {"aten::alpha_dropout_", dropout},
-      {"aten::size", size},
+      {"aten::size", size}, {"aten::slice", slice},
       // arithmetic
       {"aten::add", binary}, {"aten::add_", binary}, {"aten::sub", binary}, {"aten::sub_", binary},
       {"aten::mul", binary}, {"aten::mul_", binary}, {"aten::div", binary}, {"aten::div_", binary},
       {"aten::floordiv", binary}, {"aten::floor_divide", binary}, {"aten::rsub", binary},
       {"aten::pow", binary},
+      {"aten::gt", compare}, {"aten::lt", compare}, {"aten::ge", compare}, {"aten::le", compare},
+      {"aten::eq", compare}, {"aten::ne", compare}, {"aten::Bool", identity},
       // activations
       {"aten::relu", relu}, {"aten::relu_", relu}, {"aten::relu6", relu6}, {"aten::relu6_", relu6},
       {"aten::hardtanh", hardtanh}, {"aten::hardtanh_", hardtanh}, {"aten::clamp", clamp}, {"aten::clamp_", clamp},
