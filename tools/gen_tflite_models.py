@@ -341,13 +341,18 @@ def conv2d(x, w, b, stride, dil, padding, a=NONE, depthwise_mult=None):
     return act(y, a).astype(np.float32)
 
 
-def pool(x, k, stride, padding, kind, a=NONE):
-    n, ih, iw, c = x.shape
+def pool_geometry(ih, iw, k, stride, padding):
+    """Output size and leading padding (oh, ow, ph, pw) of a k window with TFLite's SAME / VALID rule."""
     if padding == SAME:
         oh, ph = same_pad(ih, k[0], stride[0], 1)
         ow, pw = same_pad(iw, k[1], stride[1], 1)
-    else:
-        oh, ow, ph, pw = (ih - k[0]) // stride[0] + 1, (iw - k[1]) // stride[1] + 1, 0, 0
+        return oh, ow, ph, pw
+    return (ih - k[0]) // stride[0] + 1, (iw - k[1]) // stride[1] + 1, 0, 0
+
+
+def pool(x, k, stride, padding, kind, a=NONE):
+    n, ih, iw, c = x.shape
+    oh, ow, ph, pw = pool_geometry(ih, iw, k, stride, padding)
     y = np.zeros((n, oh, ow, c), np.float32)
     for oy in range(oh):
         for ox in range(ow):
@@ -926,7 +931,7 @@ def model_quant_ops_int8():
     s = [1, 8, 8, 4]
     cq = RNG.integers(-128, 128, (4,)).astype(np.int8)
     tc = g.const("c_q", cq, I8, quant=q(0.03, 5))
-    ta = op("ADD", [ti, tc], s, q(0.08, -10), opts_act(OPT["Add"], RELU))
+    op("ADD", [ti, tc], s, q(0.08, -10), opts_act(OPT["Add"], RELU))
     op("SUB", [ti, tc], s, q(0.07, 2), opts_act(OPT["Sub"], NONE), version=3)
     op("MUL", [ti, ti], s, q(0.1, -100), opts_act(OPT["Mul"], NONE))
     op("MUL", [ti, tc], s, q(0.004, 7), opts_act(OPT["Mul"], RELU6))
@@ -1137,11 +1142,7 @@ def np_tconv_bias(x, w, b, stride, padding):
 def np_pool_argmax(x, k, stride, padding, a=NONE):
     """Max pool values and MediaPipe's indices (ky * filter_w + kx + 0.1, first max of the window)."""
     n, ih, iw, c = x.shape
-    if padding == SAME:
-        oh, ph = same_pad(ih, k[0], stride[0], 1)
-        ow, pw = same_pad(iw, k[1], stride[1], 1)
-    else:
-        oh, ow, ph, pw = (ih - k[0]) // stride[0] + 1, (iw - k[1]) // stride[1] + 1, 0, 0
+    oh, ow, ph, pw = pool_geometry(ih, iw, k, stride, padding)
     vals = np.zeros((n, oh, ow, c), np.float32)
     idx = np.zeros((n, oh, ow, c), np.float32)
     for oy in range(oh):
