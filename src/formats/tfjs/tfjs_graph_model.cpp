@@ -1,7 +1,7 @@
 // TF.js graph-model reader: model.json whose modelTopology is a GraphDef in
 // protobuf's JSON mapping (camelCase or original field names; int64 as
 // strings; bytes base64; enums by name) and whose weightsManifest holds the
-// Const nodes' values. Converted into the NodeDef form of tf_internal.h and
+// Const nodes' values (read with read_tfjs_weights, tfjs_format.h). Converted into the NodeDef form of tf_internal.h and
 // lowered with the same op mapping as the binary GraphDef.
 #include <filesystem>
 #include <fstream>
@@ -9,6 +9,7 @@
 
 #include "convfix/fileio.h"
 #include "convfix/tf_format.h"
+#include "convfix/tfjs_format.h"
 #include "formats/tf/tf_internal.h"
 
 namespace convfix {
@@ -224,80 +225,6 @@ Expected<tf::NodeDef> node_of(const json& n) {
   return d;
 }
 
-// Weights of the manifest (float32 / int32 / uint8 / bool, with uint8 /
-// uint16 affine quantization and float16 storage).
-Expected<std::map<std::string, Tensor>> manifest_weights(const std::string& path, const json& j) {
-  std::map<std::string, Tensor> out;
-  const json* m = field(j, "weightsManifest", "weightsManifest");
-  if (!m) return out;
-  if (!m->is_array()) return invalid_model(path + ": weightsManifest is not a list");
-  const fs::path dir = fs::path(path).parent_path();
-  for (const auto& group : *m) {
-    std::string data;
-    const json* paths = field(group, "paths", "paths");
-    if (!paths || !paths->is_array()) return invalid_model(path + ": a weightsManifest group has no 'paths'");
-    for (const auto& p : *paths) {
-      if (!p.is_string()) return invalid_model(path + ": a shard path is not a string");
-      auto s = read_file((dir / p.get<std::string>()).string());
-      if (!s.ok()) return s.status();
-      data += s.value();
-    }
-    size_t off = 0;
-    const json* ws = field(group, "weights", "weights");
-    if (!ws || !ws->is_array()) return invalid_model(path + ": a weightsManifest group has no 'weights'");
-    for (const auto& w : *ws) {
-      const std::string name = w.value("name", "");
-      const std::string dts = w.value("dtype", "float32");
-      std::vector<int64_t> dims;
-      if (w.contains("shape") && w["shape"].is_array())
-        for (const auto& d : w["shape"]) {
-          if (!d.is_number_integer() || d.get<int64_t>() < 0) return invalid_model(path + ": weight '" + name + "' has a bad shape");
-          dims.push_back(d.get<int64_t>());
-        }
-      const int64_t n = num_elements(dims);
-      if (n > (int64_t{1} << 32)) return invalid_model(path + ": weight '" + name + "' is too large");
-      DType dt = dts == "float32" ? DType::kF32 : dts == "int32" ? DType::kI32 : dts == "bool" ? DType::kBool
-                 : dts == "uint8" ? DType::kU8 : dts == "int64" ? DType::kI64 : DType::kUndefined;
-      if (dt == DType::kUndefined) return not_implemented(path + ": weight '" + name + "' has dtype '" + dts + "'");
-      const json* q = field(w, "quantization", "quantization");
-      std::string qdt;
-      if (q) qdt = q->value("dtype", "");
-      const size_t es = qdt == "uint8" ? 1 : (qdt == "uint16" || qdt == "float16") ? 2 : dtype_size(dt);
-      const size_t bytes = static_cast<size_t>(n) * es;
-      if (off + bytes > data.size())
-        return invalid_model(path + ": weight '" + name + "' needs bytes " + std::to_string(off) + "+" +
-                             std::to_string(bytes) + " but the shards hold " + std::to_string(data.size()));
-      Tensor t = Tensor::uninitialized(dt, dims);
-      const unsigned char* src = reinterpret_cast<const unsigned char*>(data.data() + off);
-      if (qdt.empty()) {
-        if (bytes) std::memcpy(t.raw(), src, bytes);
-      } else if (qdt == "float16") {
-        if (dt != DType::kF32) return not_implemented(path + ": float16 storage of a non-float weight '" + name + "'");
-        for (int64_t i = 0; i < n; ++i) {
-          uint16_t h;
-          std::memcpy(&h, src + 2 * i, 2);
-          t.data<float>()[i] = f16_to_f32(h);
-        }
-      } else if (qdt == "uint8" || qdt == "uint16") {
-        const float scale = q->value("scale", 1.0f);
-        const float mn = q->contains("min") ? q->value("min", 0.0f) : -q->value("offset", 0.0f) * scale;
-        for (int64_t i = 0; i < n; ++i) {
-          uint32_t v = qdt == "uint8" ? src[i] : static_cast<uint32_t>(src[2 * i] | (src[2 * i + 1] << 8));
-          const float r = static_cast<float>(v) * scale + mn;
-          if (dt == DType::kF32) t.data<float>()[i] = r;
-          else if (dt == DType::kI32) t.data<int32_t>()[i] = static_cast<int32_t>(std::lround(r));
-          else return not_implemented(path + ": quantized weight '" + name + "' of dtype " + dts);
-        }
-      } else {
-        return not_implemented(path + ": weight '" + name + "' quantization dtype '" + qdt + "'");
-      }
-      off += bytes;
-      out[name] = std::move(t);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 namespace {
@@ -359,7 +286,18 @@ Expected<Graph> read_graph_model(const std::string& path) {
   tf::LowerRequest req;
   req.format = "tfjs";
   req.path = path;
-  CONVFIX_ASSIGN_OR_RETURN(req.weights, manifest_weights(path, j));
+  // Weights: the manifest reader shared with the layers-model reader
+  // (tfjs_format.h); float16-stored weights are widened to f32 here so the
+  // lowered graph computes in f32 like the TF.js runtime.
+  CONVFIX_ASSIGN_OR_RETURN(TfjsWeights w, read_tfjs_weights(path, j));
+  for (auto& [name, t] : w.tensors) {
+    if (t.dtype() == DType::kF16) {
+      auto f = t.cast(DType::kF32);
+      if (!f.ok()) return f.status().with_context(path + ": weight '" + name + "'");
+      t = std::move(f).value();
+    }
+    req.weights[name] = std::move(t);
+  }
   // Signature (converters >= 2.x) names inputs and outputs.
   if (const json* sig = field(j, "signature", "signature"); sig && sig->is_object()) {
     for (auto [key, list, aliases] : {std::tuple{"inputs", &req.inputs, &req.input_aliases},
