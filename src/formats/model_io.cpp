@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "convfix/keras_format.h"
 #include "convfix/onnx_format.h"
 #include "convfix/tf_format.h"
 #include "convfix/tfjs_format.h"
@@ -76,9 +77,15 @@ Expected<Graph> load_model(const std::string& path) {
   if (fmt == "tf-frozen") return read_tf_frozen(path);
   if (fmt == "tf-savedmodel") return read_tf_savedmodel(path);
   if (fmt == "torchscript" || (fmt.empty() && is_torch_pickle(path))) return read_torchscript(path);
+  if (fmt == "keras-h5") return read_keras_h5(path);
+  if (fmt == "keras-v3") return read_keras_v3(path);
   if (fmt == "tfjs") {
     const fs::path json = fs::is_directory(path, ec) ? fs::path(path) / "model.json" : fs::path(path);
     const std::string flavour = tfjs_flavour(json.string());
+    // A Keras architecture JSON (model.to_json()) with its weights-only HDF5 beside it.
+    if (flavour.empty() && head_bytes(json.string(), 4096).find("\"class_name\"") != std::string::npos)
+      for (const char* ext : {".weights.h5", ".h5"})
+        if (fs::path w = fs::path(json).replace_extension(ext); fs::exists(w, ec)) return read_keras_json_h5(json.string(), w.string());
     if (flavour.empty())
       return invalid_model(json.string() + ": not a TF.js model.json (no \"format\" and no recognisable \"modelTopology\")");
     // TF.js readers (issue 4) dispatch here by flavour.

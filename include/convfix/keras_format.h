@@ -1,0 +1,42 @@
+// convfix/keras_format.h — Keras model files: Keras 2 HDF5 (model.save),
+// architecture JSON + weights-only HDF5, Keras 3 ".keras" zip archives (and
+// legacy HDF5 files carrying a .keras name); read and write back.
+//
+// Contract:
+// - read_keras_h5: root attribute model_config (JSON), weights from group
+//   model_weights (or the root for weights-only files): attribute
+//   layer_names, each layer group's weight_names. Initializers are named
+//   after the HDF5 weight names ("conv2d/kernel:0"); the dataset path of each
+//   is kept in Graph::info.metadata["keras_weight_paths"] (JSON object) for
+//   the writer. keras_version / backend go to info.metadata.
+// - read_keras_json_h5: an architecture JSON (model.to_json()) with a
+//   weights-only HDF5 file.
+// - read_keras_v3: a .keras zip (config.json, metadata.json,
+//   model.weights.h5 whose weights live in layers/<name>/vars/<i>);
+//   initializers are named by their path in model.weights.h5.
+// - Lowering: see src/formats/keras/keras_lower.h (layer list and naming in
+//   docs/FORMATS.md, "Keras"). Provenance format "keras".
+// - write_keras: writes `out_path` as a copy of `original` (same flavour)
+//   with every weight dataset replaced by the graph's initializer of the
+//   same name (shapes must match; f32 data converted to the dataset's type
+//   by HDF5). Atomic (temporary file + rename); out_path must not be the
+//   original.
+// - Errors: kInvalidModel naming the file (and layer / weight): not HDF5,
+//   truncated, missing model_config, a weight the config needs is missing,
+//   a weight shape that does not match the config; kNotImplemented in builds
+//   without libhdf5.
+#pragma once
+
+#include <string>
+
+#include "convfix/graph.h"
+#include "convfix/status.h"
+
+namespace convfix {
+
+Expected<Graph> read_keras_h5(const std::string& path);
+Expected<Graph> read_keras_json_h5(const std::string& json_path, const std::string& weights_h5);
+Expected<Graph> read_keras_v3(const std::string& path);
+Status write_keras(const Graph& g, const std::string& original, const std::string& out_path);
+
+}  // namespace convfix

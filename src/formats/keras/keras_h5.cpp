@@ -1,0 +1,413 @@
+// Keras HDF5 / .keras readers and writer (see convfix/keras_format.h), on
+// libhdf5's C API. HDF5's own error printing is switched off; every failure
+// becomes a Status naming the file.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "convfix/fileio.h"
+#include "convfix/keras_format.h"
+#include "formats/keras/keras_lower.h"
+#include "formats/keras/keras_zip.h"
+
+#if CONVFIX_HAVE_HDF5
+#include <hdf5.h>
+#endif
+
+namespace convfix {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+#if CONVFIX_HAVE_HDF5
+namespace {
+
+// Owns an hid_t and closes it with `close`.
+class Hid {
+ public:
+  Hid() = default;
+  Hid(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+  Hid(Hid&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  Hid& operator=(Hid&& o) noexcept {
+    reset();
+    id_ = o.id_;
+    close_ = o.close_;
+    o.id_ = -1;
+    return *this;
+  }
+  ~Hid() { reset(); }
+  void reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = -1;
+  }
+  hid_t get() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+
+ private:
+  hid_t id_ = -1;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+void quiet_hdf5() {
+  static std::atomic<bool> done{false};
+  if (!done.exchange(true)) H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
+
+// A string attribute (fixed or variable length; scalar or 1-D array).
+Expected<std::vector<std::string>> read_str_attr(const std::string& file, hid_t obj, const char* name) {
+  Hid a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!a.ok()) return invalid_model(file + ": attribute '" + name + "' cannot be opened");
+  Hid t(H5Aget_type(a.get()), H5Tclose);
+  Hid s(H5Aget_space(a.get()), H5Sclose);
+  if (!t.ok() || !s.ok()) return invalid_model(file + ": attribute '" + name + "' cannot be read");
+  const hssize_t n = H5Sget_simple_extent_npoints(s.get());
+  // h5py stores an empty list as an empty float64 array.
+  if (n == 0) return std::vector<std::string>{};
+  if (H5Tget_class(t.get()) != H5T_STRING) return invalid_model(file + ": attribute '" + name + "' is not a string");
+  if (n < 0 || n > (1 << 24)) return invalid_model(file + ": attribute '" + name + "' has a bad size");
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(t.get()) > 0) {
+    Hid mt(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mt.get(), H5T_VARIABLE);
+    H5Tset_cset(mt.get(), H5Tget_cset(t.get()));
+    std::vector<char*> p(static_cast<size_t>(n), nullptr);
+    if (H5Aread(a.get(), mt.get(), p.data()) < 0) return invalid_model(file + ": attribute '" + name + "' cannot be read");
+    for (char* c : p) {
+      out.emplace_back(c ? c : "");
+      if (c) H5free_memory(c);
+    }
+  } else {
+    const size_t sz = H5Tget_size(t.get());
+    if (sz == 0 || sz > (size_t{1} << 30)) return invalid_model(file + ": attribute '" + name + "' has a bad size");
+    std::string buf(sz * static_cast<size_t>(n), '\0');
+    if (H5Aread(a.get(), t.get(), buf.data()) < 0) return invalid_model(file + ": attribute '" + name + "' cannot be read");
+    for (hssize_t i = 0; i < n; ++i) {
+      std::string v = buf.substr(static_cast<size_t>(i) * sz, sz);
+      const auto z = v.find('\0');
+      if (z != std::string::npos) v.resize(z);
+      out.push_back(v);
+    }
+  }
+  return out;
+}
+
+Expected<std::string> read_str1(const std::string& file, hid_t obj, const char* name) {
+  CONVFIX_ASSIGN_OR_RETURN(auto v, read_str_attr(file, obj, name));
+  if (v.empty()) return invalid_model(file + ": attribute '" + std::string(name) + "' is empty");
+  return v[0];
+}
+
+// A numeric dataset as f32 (HDF5 converts the stored float/int type).
+Expected<Tensor> read_dataset(const std::string& file, hid_t loc, const std::string& path) {
+  Hid d(H5Dopen2(loc, path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!d.ok()) return invalid_model(file + ": weight '" + path + "' is missing");
+  Hid s(H5Dget_space(d.get()), H5Sclose);
+  const int nd = H5Sget_simple_extent_ndims(s.get());
+  if (nd < 0 || nd > 8) return invalid_model(file + ": weight '" + path + "' has a bad rank");
+  hsize_t dims[8] = {0};
+  H5Sget_simple_extent_dims(s.get(), dims, nullptr);
+  std::vector<int64_t> shape;
+  uint64_t n = 1;
+  for (int i = 0; i < nd; ++i) {
+    shape.push_back(static_cast<int64_t>(dims[i]));
+    n *= dims[i];
+    if (n > (uint64_t{1} << 32)) return invalid_model(file + ": weight '" + path + "' is too large");
+  }
+  Hid t(H5Dget_type(d.get()), H5Tclose);
+  const H5T_class_t cls = H5Tget_class(t.get());
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER) return not_implemented(file + ": weight '" + path + "' is not numeric");
+  Tensor out = Tensor::uninitialized(DType::kF32, shape);
+  if (n && H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.raw()) < 0)
+    return invalid_model(file + ": weight '" + path + "' cannot be read (truncated or corrupt file)");
+  return out;
+}
+
+Expected<Hid> open_h5(const std::string& path, bool write = false) {
+  quiet_hdf5();
+  if (H5Fis_hdf5(path.c_str()) <= 0) return invalid_model(path + ": not an HDF5 file (or truncated)");
+  Hid f(H5Fopen(path.c_str(), write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!f.ok()) return invalid_model(path + ": HDF5 file cannot be opened (truncated or corrupt)");
+  return f;
+}
+
+std::vector<std::string> children(hid_t g) {
+  std::vector<std::string> out;
+  H5G_info_t info;
+  if (H5Gget_info(g, &info) < 0) return out;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (len <= 0) continue;
+    std::string s(static_cast<size_t>(len) + 1, '\0');
+    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size(), H5P_DEFAULT);
+    s.resize(static_cast<size_t>(len));
+    out.push_back(s);
+  }
+  return out;
+}
+
+// Keras 2 weights: groups listed in layer_names, weights in weight_names.
+Status read_keras2_weights(const std::string& file, hid_t root, const std::string& group, const json& model,
+                           keras::LowerRequest* req, json* paths) {
+  Hid g(H5Gopen2(root, group.c_str(), H5P_DEFAULT), H5Gclose);
+  if (!g.ok()) return invalid_model(file + ": group '" + group + "' is missing");
+  if (!has_attr(g.get(), "layer_names")) return invalid_model(file + ": '" + group + "' has no layer_names attribute");
+  CONVFIX_ASSIGN_OR_RETURN(auto layer_names, read_str_attr(file, g.get(), "layer_names"));
+  std::set<std::string> layers, models;
+  keras::collect_layers(model, &layers, &models);
+  for (const auto& ln : layer_names) {
+    Hid lg(H5Gopen2(g.get(), ln.c_str(), H5P_DEFAULT), H5Gclose);
+    if (!lg.ok()) return invalid_model(file + ": layer '" + ln + "': its weight group is missing");
+    if (!has_attr(lg.get(), "weight_names")) continue;
+    CONVFIX_ASSIGN_OR_RETURN(auto wn, read_str_attr(file, lg.get(), "weight_names"));
+    for (const auto& w : wn) {
+      auto t = read_dataset(file, lg.get(), w);
+      if (!t.ok()) return t.status().with_context("layer '" + ln + "'");
+      std::string owner = ln;
+      if (!layers.count(ln)) {
+        // A nested model's group: the weight's own layer is the component
+        // before the last one.
+        std::vector<std::string> parts;
+        std::stringstream ss(keras::strip_tf_suffix(w));
+        for (std::string p; std::getline(ss, p, '/');) parts.push_back(p);
+        owner.clear();
+        for (size_t i = parts.size() - 1; i-- > 0;)
+          if (layers.count(parts[i])) { owner = parts[i]; break; }
+        if (owner.empty()) continue;
+      }
+      req->weights[owner].emplace_back(w, std::move(t).value());
+      (*paths)[w] = (group == "/" ? "" : group + "/") + ln + "/" + w;
+    }
+  }
+  return Status::OK();
+}
+
+json parse_config(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_object() && j.contains("model_config") && !j.contains("class_name")) return j["model_config"];
+  return j;
+}
+
+Expected<Graph> finish(keras::LowerRequest& req, const json& paths, const std::string& kv, const std::string& backend,
+                       const std::string& flavour) {
+  auto g = keras::lower_model(req);
+  if (!g.ok()) return g.status();
+  g->info.metadata["keras_weight_paths"] = paths.dump();
+  g->info.metadata["keras_flavour"] = flavour;
+  if (!kv.empty()) g->info.metadata["keras_version"] = kv;
+  if (!backend.empty()) g->info.metadata["backend"] = backend;
+  g->info.producer_name = "keras";
+  g->info.producer_version = kv;
+  return g;
+}
+
+// Keras 3 model.weights.h5: layers/<name>/vars/<i>, nested models recursing.
+void read_v3_group(const std::string& file, hid_t g, const std::string& prefix, keras::LowerRequest* req, json* paths,
+                   Status* st) {
+  for (const auto& c : children(g)) {
+    Hid lg(H5Gopen2(g, c.c_str(), H5P_DEFAULT), H5Gclose);
+    if (!lg.ok()) continue;
+    const std::string base = prefix + "/" + c;
+    if (H5Lexists(lg.get(), "vars", H5P_DEFAULT) > 0) {
+      Hid vg(H5Gopen2(lg.get(), "vars", H5P_DEFAULT), H5Gclose);
+      auto names = children(vg.get());
+      std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() < b.size() : a < b;
+      });
+      for (const auto& v : names) {
+        auto t = read_dataset(file, vg.get(), v);
+        if (!t.ok()) { *st = t.status().with_context("layer '" + c + "'"); return; }
+        const std::string n = (base + "/vars/" + v).substr(1);
+        req->weights[c].emplace_back(n, std::move(t).value());
+        (*paths)[n] = n;
+      }
+    }
+    if (H5Lexists(lg.get(), "layers", H5P_DEFAULT) > 0) {
+      Hid sg(H5Gopen2(lg.get(), "layers", H5P_DEFAULT), H5Gclose);
+      read_v3_group(file, sg.get(), base + "/layers", req, paths, st);
+      if (!st->ok()) return;
+    }
+  }
+}
+
+std::string temp_path(const std::string& near) {
+  static std::atomic<int> k{0};
+  return near + ".convfix-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(k++);
+}
+
+// Writes every initializer named in the graph's keras_weight_paths into the
+// HDF5 file at `file` (opened read-write).
+Status patch_h5(const Graph& g, const std::string& file) {
+  auto it = g.info.metadata.find("keras_weight_paths");
+  if (it == g.info.metadata.end()) return invalid_argument(file + ": the graph was not read from a Keras file (no weight paths)");
+  const json paths = json::parse(it->second, nullptr, false);
+  if (!paths.is_object()) return invalid_argument(file + ": bad keras_weight_paths metadata");
+  CONVFIX_ASSIGN_OR_RETURN(Hid f, open_h5(file, true));
+  for (const auto& [name, p] : paths.items()) {
+    auto ini = g.initializers.find(name);
+    if (ini == g.initializers.end()) continue;  // weight not used by the graph: kept as is
+    const Tensor& t = ini->second;
+    if (t.dtype() != DType::kF32) return not_implemented(file + ": weight '" + name + "' is " + dtype_name(t.dtype()) + ", not f32");
+    Hid d(H5Dopen2(f.get(), p.get<std::string>().c_str(), H5P_DEFAULT), H5Dclose);
+    if (!d.ok()) return invalid_model(file + ": weight dataset '" + p.get<std::string>() + "' is missing");
+    Hid s(H5Dget_space(d.get()), H5Sclose);
+    const int nd = H5Sget_simple_extent_ndims(s.get());
+    hsize_t dims[8] = {0};
+    if (nd < 0 || nd > 8) return invalid_model(file + ": weight '" + name + "' has a bad rank");
+    H5Sget_simple_extent_dims(s.get(), dims, nullptr);
+    bool same = nd == t.rank();
+    for (int i = 0; same && i < nd; ++i) same = static_cast<int64_t>(dims[i]) == t.dim(i);
+    if (!same) return invalid_argument(file + ": weight '" + name + "': the graph's shape differs from the file's; shapes cannot change");
+    if (t.numel() && H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.raw()) < 0)
+      return io_error(file + ": weight '" + name + "' cannot be written");
+  }
+  if (H5Fflush(f.get(), H5F_SCOPE_GLOBAL) < 0) return io_error(file + ": flush failed");
+  return Status::OK();
+}
+
+}  // namespace
+
+Expected<Graph> read_keras_h5(const std::string& path) {
+  CONVFIX_ASSIGN_OR_RETURN(Hid f, open_h5(path));
+  if (!has_attr(f.get(), "model_config"))
+    return invalid_model(path + ": no model_config attribute (a weights-only file? give its architecture JSON too)");
+  CONVFIX_ASSIGN_OR_RETURN(std::string cfg, read_str1(path, f.get(), "model_config"));
+  keras::LowerRequest req;
+  req.path = path;
+  req.format = "keras";
+  req.model = parse_config(cfg);
+  if (!req.model.is_object() || !req.model.contains("class_name")) return invalid_model(path + ": model_config is not a Keras model JSON");
+  std::string kv, be;
+  if (has_attr(f.get(), "keras_version")) { CONVFIX_ASSIGN_OR_RETURN(kv, read_str1(path, f.get(), "keras_version")); }
+  if (has_attr(f.get(), "backend")) { CONVFIX_ASSIGN_OR_RETURN(be, read_str1(path, f.get(), "backend")); }
+  json paths = json::object();
+  if (H5Lexists(f.get(), "model_weights", H5P_DEFAULT) > 0)
+    CONVFIX_RETURN_IF_ERROR(read_keras2_weights(path, f.get(), "model_weights", req.model, &req, &paths));
+  return finish(req, paths, kv, be, "h5");
+}
+
+Expected<Graph> read_keras_json_h5(const std::string& json_path, const std::string& weights_h5) {
+  CONVFIX_ASSIGN_OR_RETURN(std::string text, read_file(json_path));
+  keras::LowerRequest req;
+  req.path = json_path;
+  req.model = parse_config(text);
+  if (!req.model.is_object() || !req.model.contains("class_name")) return invalid_model(json_path + ": not a Keras model JSON");
+  CONVFIX_ASSIGN_OR_RETURN(Hid f, open_h5(weights_h5));
+  json paths = json::object();
+  const std::string group = has_attr(f.get(), "layer_names") ? "/" : "model_weights";
+  CONVFIX_RETURN_IF_ERROR(read_keras2_weights(weights_h5, f.get(), group, req.model, &req, &paths));
+  std::string kv;
+  if (has_attr(f.get(), "keras_version")) { CONVFIX_ASSIGN_OR_RETURN(kv, read_str1(weights_h5, f.get(), "keras_version")); }
+  auto g = finish(req, paths, kv, "", "json+h5");
+  if (g.ok()) g->info.metadata["keras_weights_file"] = weights_h5;
+  return g;
+}
+
+Expected<Graph> read_keras_v3(const std::string& path) {
+  {
+    // A legacy HDF5 file carrying a .keras name.
+    std::string head(8, '\0');
+    FILE* fp = std::fopen(path.c_str(), "rb");
+    if (fp) {
+      const size_t n = std::fread(head.data(), 1, 8, fp);
+      std::fclose(fp);
+      if (n == 8 && head == std::string("\x89HDF\r\n\x1a\n", 8)) return read_keras_h5(path);
+    }
+  }
+  CONVFIX_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  CONVFIX_ASSIGN_OR_RETURN(auto entries, keras::read_zip(path, bytes));
+  const std::string* config = nullptr;
+  const std::string* weights = nullptr;
+  const std::string* meta = nullptr;
+  for (const auto& [n, d] : entries) {
+    if (n == "config.json") config = &d;
+    if (n == "model.weights.h5") weights = &d;
+    if (n == "metadata.json") meta = &d;
+  }
+  if (!config) return invalid_model(path + ": .keras archive without config.json");
+  keras::LowerRequest req;
+  req.path = path;
+  req.format = "keras";
+  req.model = json::parse(*config, nullptr, false);
+  if (!req.model.is_object() || !req.model.contains("class_name")) return invalid_model(path + ": config.json is not a Keras model JSON");
+  json paths = json::object();
+  if (weights) {
+    quiet_hdf5();
+    const std::string tmp = temp_path((fs::temp_directory_path() / "convfix-keras").string());
+    CONVFIX_RETURN_IF_ERROR(write_file_atomic(tmp, *weights));
+    Status st;
+    {
+      auto f = open_h5(tmp);
+      if (!f.ok()) st = invalid_model(path + ": model.weights.h5 is not a valid HDF5 file");
+      else if (H5Lexists(f->get(), "layers", H5P_DEFAULT) > 0) {
+        Hid lg(H5Gopen2(f->get(), "layers", H5P_DEFAULT), H5Gclose);
+        read_v3_group(path, lg.get(), "/layers", &req, &paths, &st);
+      }
+    }
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    CONVFIX_RETURN_IF_ERROR(st);
+  }
+  std::string kv;
+  if (meta) {
+    json m = json::parse(*meta, nullptr, false);
+    if (m.is_object() && m.contains("keras_version") && m["keras_version"].is_string()) kv = m["keras_version"].get<std::string>();
+  }
+  return finish(req, paths, kv, "", "keras3");
+}
+
+Status write_keras(const Graph& g, const std::string& original, const std::string& out_path) {
+  std::error_code ec;
+  if (fs::exists(out_path, ec) && fs::equivalent(original, out_path, ec))
+    return invalid_argument(out_path + ": refusing to write over the input file");
+  CONVFIX_ASSIGN_OR_RETURN(std::string bytes, read_file(original));
+  const fs::path dir = fs::absolute(out_path).parent_path();
+  const std::string tmp = temp_path((dir / ".convfix-keras").string());
+  const bool zip = bytes.size() >= 4 && bytes.compare(0, 4, "PK\x03\x04") == 0;
+  auto cleanup = [&]() { fs::remove(tmp, ec); };
+  if (!zip) {
+    CONVFIX_RETURN_IF_ERROR(write_file_atomic(tmp, bytes));
+    Status st = patch_h5(g, tmp);
+    if (!st.ok()) { cleanup(); return st; }
+    fs::rename(tmp, out_path, ec);
+    if (ec) { cleanup(); return io_error(out_path + ": cannot be written (" + ec.message() + ")"); }
+    return Status::OK();
+  }
+  CONVFIX_ASSIGN_OR_RETURN(auto entries, keras::read_zip(original, bytes));
+  for (auto& [n, d] : entries) {
+    if (n != "model.weights.h5") continue;
+    CONVFIX_RETURN_IF_ERROR(write_file_atomic(tmp, d));
+    Status st = patch_h5(g, tmp);
+    if (!st.ok()) { cleanup(); return st; }
+    auto nb = read_file(tmp);
+    cleanup();
+    if (!nb.ok()) return nb.status();
+    d = std::move(nb).value();
+  }
+  CONVFIX_ASSIGN_OR_RETURN(std::string z, keras::write_zip(entries));
+  return write_file_atomic(out_path, z);
+}
+
+#else  // !CONVFIX_HAVE_HDF5
+
+Expected<Graph> read_keras_h5(const std::string& path) { return not_implemented(path + ": Keras HDF5 needs a build with libhdf5"); }
+Expected<Graph> read_keras_json_h5(const std::string& p, const std::string&) { return not_implemented(p + ": Keras HDF5 needs a build with libhdf5"); }
+Expected<Graph> read_keras_v3(const std::string& path) { return not_implemented(path + ": .keras needs a build with libhdf5"); }
+Status write_keras(const Graph&, const std::string& original, const std::string&) {
+  return not_implemented(original + ": writing Keras files needs a build with libhdf5");
+}
+
+#endif
+
+}  // namespace convfix
