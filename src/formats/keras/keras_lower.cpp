@@ -757,8 +757,12 @@ class Lowerer {
     const json& c = *L.config;
     const bool has_max = c.contains("max_value") && c["max_value"].is_number();
     const float mx = has_max ? c["max_value"].get<float>() : 0.f;
-    const float slope = c.contains("negative_slope") && c["negative_slope"].is_number() ? c["negative_slope"].get<float>() : 0.f;
-    const float th = c.contains("threshold") && c["threshold"].is_number() ? c["threshold"].get<float>() : 0.f;
+    // The TF.js runtime's ReLU layer reads max_value only (negative_slope and
+    // threshold are ignored by tfjs-layers 4.9); a TF.js file means what its
+    // runtime computes.
+    const bool tfjs = req_.format == "tfjs";
+    const float slope = !tfjs && c.contains("negative_slope") && c["negative_slope"].is_number() ? c["negative_slope"].get<float>() : 0.f;
+    const float th = !tfjs && c.contains("threshold") && c["threshold"].is_number() ? c["threshold"].get<float>() : 0.f;
     if (slope == 0.f && th == 0.f) {
       if (!has_max) return node(L, "Relu", {x}, {}, "", r);
       return node(L, "Clip", {x, const_f32(L, "min", 0.f), const_f32(L, "max", mx)}, {}, "", r);
