@@ -32,3 +32,8 @@ add_test(NAME torchscript_badinput
           --convfix $<TARGET_FILE:convfix> --plugin-built $<BOOL:${CONVFIX_TORCHSCRIPT}>)
 set_tests_properties(torchscript_badinput PROPERTIES
   LABELS "torchscript;oracles" SKIP_RETURN_CODE 77 TIMEOUT 600)
+if(CONVFIX_TORCHSCRIPT)
+  add_test(NAME torchscript_ops
+    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/torchscript/run_torchscript_ops.py --convfix $<TARGET_FILE:convfix>)
+  set_tests_properties(torchscript_ops PROPERTIES LABELS "torchscript;oracles" SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()

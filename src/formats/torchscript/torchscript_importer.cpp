@@ -208,7 +208,9 @@ std::string Importer::const_tensor(const Tensor& t, const std::string& hint) {
 std::string Importer::coerce_scalar(const std::string& name, DType dt) {
   const Tensor* t = initializer(name);
   if (!t || t->numel() != 1 || t->rank() != 0 || t->dtype() == dt || dt == DType::kUndefined) return name;
-  if (dtype_is_float(t->dtype()) != dtype_is_float(dt)) return name;
+  // An integer 0-d tensor takes a float tensor's type; a float one never
+  // becomes an integer (torch would promote the result to float instead).
+  if (dtype_is_float(t->dtype()) && !dtype_is_float(dt)) return name;
   auto c = t->cast(dt);
   if (!c.ok()) return name;
   return const_tensor(c.value(), name + "_" + dtype_name(dt));

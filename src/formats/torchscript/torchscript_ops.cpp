@@ -833,7 +833,21 @@ Status flatten(Importer& im, const tj::Node* n) {
     return im.simple(n, "Reshape", {x, im.const_i64(shape, false, "shape")}, {}, std::nullopt, static_cast<int>(shape.size()));
   }
   if (s == 1 && e == -1) return im.simple(n, "Flatten", {x}, attrs({{"axis", Attribute::of_int(1)}}), std::nullopt, 2);
-  return im.unsupported(n, "flatten(" + std::to_string(s) + ", " + std::to_string(e) + ") of an input of unknown rank");
+  // Unknown rank: new shape = shape[:s] ++ [-1] ++ shape[e+1:], read at run time.
+  if ((s >= 0) != (e >= 0) && !(s >= 0 && e == -1))
+    return im.unsupported(n, "flatten(" + std::to_string(s) + ", " + std::to_string(e) + ") of an input of unknown rank");
+  const std::string sh = im.tmp(x + "_shape"), head = im.tmp(x + "_head"), full = im.tmp(x + "_newshape");
+  im.emit(n, "Shape", {x}, {sh});
+  im.emit(n, "Slice", {sh, im.const_i64({0}, false, "start"), im.const_i64({s}, false, "end")}, {head});
+  std::vector<std::string> parts{head, im.const_i64({-1}, false, "minus_one")};
+  if (e != -1) {
+    const std::string tail = im.tmp(x + "_tail");
+    im.emit(n, "Slice", {sh, im.const_i64({e + 1}, false, "start"),
+                         im.const_i64({std::numeric_limits<int64_t>::max()}, false, "end")}, {tail});
+    parts.push_back(tail);
+  }
+  im.emit(n, "Concat", parts, {full}, attrs({{"axis", Attribute::of_int(0)}}));
+  return im.simple(n, "Reshape", {x, full}, {}, std::nullopt, -1);
 }
 
 Status reshape(Importer& im, const tj::Node* n) {
@@ -1076,8 +1090,31 @@ Status pad(Importer& im, const tj::Node* n) {
   if (mode == "replicate") mode = "edge";
   if (mode == "circular") return im.unsupported(n, "circular padding");
   const int r = im.rank_of(n, 0);
-  if (r < 0) return im.unsupported(n, "padding an input of unknown rank");
-  if (p.size() % 2 || static_cast<int>(p.size() / 2) > r) return im.err(n, "pad list has the wrong length");
+  if (p.size() % 2) return im.err(n, "pad list has an odd length");
+  if (r < 0) {
+    // Unknown rank: pads = [0]*(rank-k) ++ begins ++ [0]*(rank-k) ++ ends,
+    // with rank read from the input's shape at run time.
+    const int64_t k = static_cast<int64_t>(p.size() / 2);
+    std::vector<int64_t> b, e;
+    for (int64_t i = k - 1; i >= 0; --i) {
+      b.push_back(p[static_cast<size_t>(2 * i)]);
+      e.push_back(p[static_cast<size_t>(2 * i + 1)]);
+    }
+    const std::string sh = im.tmp(x + "_shape"), rk = im.tmp(x + "_rank"), lead = im.tmp(x + "_lead"),
+                      zeros = im.tmp(x + "_zeros"), pads = im.tmp(x + "_pads");
+    im.emit(n, "Shape", {x}, {sh});
+    im.emit(n, "Shape", {sh}, {rk});
+    im.emit(n, "Sub", {rk, im.const_i64({k}, false, "k")}, {lead});
+    Attributes za;
+    za["value"] = Attribute::of_tensor(Tensor::from_vector<int64_t>(DType::kI64, {1}, {0}));
+    im.emit(n, "ConstantOfShape", {lead}, {zeros}, za);
+    im.emit(n, "Concat", {zeros, im.const_i64(b, false, "pads_begin"), zeros, im.const_i64(e, false, "pads_end")}, {pads},
+            attrs({{"axis", Attribute::of_int(0)}}));
+    std::vector<std::string> ins{x, pads};
+    if (mode == "constant") ins.push_back(im.const_f32(static_cast<float>(value), "pad_value"));
+    return im.simple(n, "Pad", ins, attrs({{"mode", Attribute::of_string(mode)}}));
+  }
+  if (static_cast<int>(p.size() / 2) > r) return im.err(n, "pad list is longer than the input's rank");
   std::vector<int64_t> pads(static_cast<size_t>(2 * r), 0);
   for (size_t i = 0; i < p.size() / 2; ++i) {
     const size_t d = static_cast<size_t>(r) - 1 - i;
