@@ -180,6 +180,9 @@ LinearParams effective_params(const Graph& g, const Layer& l) {
     const Node& n = g.nodes[idx];
     const OpClass c = op_class(n);
     if (n.inputs.empty() || n.outputs.empty()) break;
+    // Only the main chain folds: a value that also feeds a side branch
+    // (the x of x*relu6(x+3)/6) ends the linear part.
+    if (g.consumers(cur).size() != 1) break;
     if (c == OpClass::kLayout) {
       if (n.inputs[0] != cur) break;
       cur = n.outputs[0];

@@ -178,13 +178,30 @@ nlohmann::json rank_suspects(const LocalizeInput& in) {
         r.status == "inserted" ? "remove the inserted node if it is redundant" : "restore the source's layer in the target",
         diverges ? (next == first ? 0.75 : 0.5) : 0.3);
   }
-  // Quantized targets: where the quantization error grows most.
+  // Quantized targets: an input quantization that cannot hold the source's
+  // preprocessed values (e.g. scale 1 for inputs in [0, 1]) is an input
+  // fault; elsewhere, where the quantization error grows most.
   if (in.target_quantized && in.act && in.act->ran) {
     std::vector<std::pair<double, int>> growth;
     double prev = 0;
     for (const auto& r : rows) {
       const RowFindings& x = f[static_cast<size_t>(r.index)];
       if (r.status != "matched" || !x.has_act) continue;
+      if (in.src->layers[static_cast<size_t>(r.source_layer)].kind == "input") {
+        const double e = std::max(x.act_disc_rel, x.act_agree_rel);
+        if (e > 0.05) {
+          add("input", names_of(in, r), r.index,
+              {{"summary", "the quantized input differs from the source's input by a relative error of " + fmt(e) +
+                               " (SQNR " + fmt(-20 * std::log10(e)) + " dB)"},
+               {"rel_error", e}},
+              "The target's input quantization cannot represent the values the source's preprocessing produces: "
+              "the target expects another input range.",
+              "feed the target the input range its quantization parameters expect (e.g. the raw preset for scale 1)",
+              0.85);
+        }
+        prev = e;
+        continue;
+      }
       const double e = std::max(x.act_disc_rel, x.act_agree_rel);
       growth.push_back({e - prev, r.index});
       prev = e;
