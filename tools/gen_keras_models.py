@@ -258,15 +258,64 @@ def seq1d_net():
     return n, [RNG.standard_normal((2, 12, 3)).astype(np.float32)]
 
 
+def misc_net():
+    """Nested Sequential shared on two inputs, Rescaling, channels_first, Conv2DTranspose valid."""
+    n = Net("misc_net")
+    a = n.input("in_a", [6, 6, 2])
+    b = n.input("in_b", [6, 6, 2])
+    tower = {"class_name": "Sequential", "config": {"name": "tower", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 6, 6, 2], "dtype": "float32", "sparse": False, "name": "tower_in"}},
+        {"class_name": "Conv2D", "config": {"name": "tower_conv", "trainable": True, "dtype": "float32", "filters": 3, "kernel_size": [3, 3],
+                                            "strides": [1, 1], "padding": "same", "data_format": "channels_last", "dilation_rate": [1, 1],
+                                            "activation": "relu", "use_bias": True}},
+        {"class_name": "Dense", "config": {"name": "tower_dense", "trainable": True, "dtype": "float32", "units": 4, "activation": "tanh",
+                                           "use_bias": True}}]}}
+    n.layers.append(dict(class_name="Sequential", name="tower", config=tower["config"],
+                         inbound=[[[a, 0, 0, {}]], [[b, 0, 0, {}]]],
+                         weights=[("tower_conv/kernel", w(3, 3, 2, 3)), ("tower_conv/bias", w(3)),
+                                  ("tower_dense/kernel", w(3, 4)), ("tower_dense/bias", w(4))]))
+    # Keras numbers a nested model's calls from 1 (node 0 is its own construction).
+    s = n.add("Maximum", "towers_max", [("tower", 1), ("tower", 2)])
+    r = n.add("Rescaling", "rescale", s, {"scale": 0.5, "offset": 0.25})
+    p = n.add("Permute", "to_cf", r, {"dims": [3, 1, 2]})
+    c = n.add("Conv2D", "conv_cf", p, {"filters": 5, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid",
+                                        "data_format": "channels_first", "dilation_rate": [1, 1], "activation": "relu", "use_bias": True},
+              [("kernel", w(3, 3, 4, 5)), ("bias", w(5))])
+    # No BatchNormalization(axis=1) here: the TF.js CPU kernel cycles the
+    # parameters along the flat index (last axis) whatever their shape, so
+    # TF.js is no oracle for it (docs/FORMATS.md, "TF.js layers-model").
+    c = n.add("MaxPooling2D", "pool_cf", c, {"pool_size": [2, 2], "padding": "valid", "strides": [1, 1], "data_format": "channels_first"})
+    f = n.add("Flatten", "flatten_cf", c, {"data_format": "channels_first"})
+    t = n.add("Conv2DTranspose", "deconv_valid", r, {"filters": 2, "kernel_size": [3, 3], "strides": [2, 2], "padding": "valid",
+                                                      "data_format": "channels_last", "dilation_rate": [1, 1], "activation": "linear", "use_bias": True},
+              [("kernel", w(3, 3, 2, 4)), ("bias", w(2))])
+    g = n.add("GlobalMaxPooling2D", "gmp", t, {"data_format": "channels_last"})
+    n.outputs = [(f, 0), (g, 0)]
+    return n, [RNG.standard_normal((2, 6, 6, 2)).astype(np.float32), RNG.standard_normal((2, 6, 6, 2)).astype(np.float32)]
+
+
+def resize_net():
+    """TF.js only (its bilinear upsampling differs from Keras'): UpSampling2D bilinear and nearest."""
+    n = Net("resize_net")
+    x = n.input("img", [5, 4, 3])
+    u = n.add("UpSampling2D", "up_bilinear", x, {"size": [2, 3], "data_format": "channels_last", "interpolation": "bilinear"})
+    # (Resizing is left out: tfjs-layers 4.9's Resizing fails when loaded from
+    # a model ("resizeBilinear: x must be rank 3 or 4, but got rank 1").)
+    r = n.add("UpSampling2D", "up_nearest", x, {"size": [3, 2], "data_format": "channels_last", "interpolation": "nearest"})
+    n.outputs = [(u, 0), (r, 0)]
+    return n, [RNG.rand(2, 5, 4, 3).astype(np.float32)]
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    nets = [conv_net(), dense_net(), merge_net(), seq1d_net()]
+    nets = [conv_net(), dense_net(), merge_net(), seq1d_net(), misc_net(), resize_net()]
     for k, (net, inputs) in enumerate(nets):
         d = os.path.join(out, net.name)
         os.makedirs(d, exist_ok=True)
         write_tfjs(net, os.path.join(d, "tfjs"))
-        write_h5(net, os.path.join(d, "model.h5"))
+        if net.name != "resize_net":
+            write_h5(net, os.path.join(d, "model.h5"))
         for i, x in enumerate(inputs):
             np.save(os.path.join(d, "input_%d.npy" % i), x)
         if k == 0:

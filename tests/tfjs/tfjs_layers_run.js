@@ -50,7 +50,10 @@ async function main() {
   }
   const all = Buffer.concat(bufs);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.length);
-  const handler = { load: async () => ({ modelTopology: j.modelTopology, weightSpecs: specs, weightData, format: j.format }) };
+  // A model without weights: no weight fields (tfjs-layers 4.9 fails on an empty weight map).
+  const art = specs.length ? { modelTopology: j.modelTopology, weightSpecs: specs, weightData, format: j.format }
+                           : { modelTopology: j.modelTopology, format: j.format };
+  const handler = { load: async () => art };
   const model = await tf.loadLayersModel(handler);
   const xs = inputs.split(',').map((f) => { const a = readNpy(f); return tf.tensor(a.values, a.shape, a.dtype); });
   let outs = model.predict(xs.length === 1 ? xs[0] : xs);

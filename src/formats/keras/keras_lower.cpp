@@ -351,8 +351,11 @@ class Lowerer {
         const json& l = layers[cl.layer];
         std::vector<std::string> o;
         CONVFIX_ASSIGN_OR_RETURN(o, call_layer(l, in_vals));
+        // Keras numbers a nested model's calls from 1: its node 0 is the one
+        // its own construction made (Network._should_skip_first_node).
+        const size_t node_index = cl.node + (nested_offset(l) ? 1 : 0);
         for (size_t t = 0; t < o.size(); ++t)
-          vals[layer_name(l) + "|" + std::to_string(cl.node) + "|" + std::to_string(t)] = o[t];
+          vals[layer_name(l) + "|" + std::to_string(node_index) + "|" + std::to_string(t)] = o[t];
         pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(p));
         progress = true;
       }
@@ -382,6 +385,16 @@ class Lowerer {
       res.push_back(v);
     }
     return res;
+  }
+
+  static bool nested_offset(const json& l) {
+    const std::string c = l.value("class_name", "");
+    if (c == "Functional" || c == "Model") return true;
+    if (c != "Sequential") return false;
+    const json& ls = seq_layers(l);
+    if (ls.empty()) return false;
+    return ls[0].value("class_name", "") == "InputLayer" || cfg_of(ls[0]).contains("batch_input_shape") ||
+           cfg_of(ls[0]).contains("batch_shape");
   }
 
   // ---- layers ----------------------------------------------------------
@@ -1039,13 +1052,17 @@ class Lowerer {
       const std::string interp = cfg.value("interpolation", "bilinear");
       const bool cl = data_format(L) == "channels_last";
       Attributes a;
+      // Keras: tf.image.resize (half-pixel centres). The TF.js runtime's
+      // Resizing layer calls resizeBilinear / resizeNearestNeighbor with
+      // alignCorners = !crop_to_aspect_ratio, i.e. align_corners.
+      const bool tfjs = req_.format == "tfjs";
       if (interp == "nearest") {
         a["mode"] = Attribute::of_string("nearest");
-        a["coordinate_transformation_mode"] = Attribute::of_string("half_pixel");
+        a["coordinate_transformation_mode"] = Attribute::of_string(tfjs ? "align_corners" : "half_pixel");
         a["nearest_mode"] = Attribute::of_string("round_prefer_ceil");
       } else if (interp == "bilinear") {
         a["mode"] = Attribute::of_string("linear");
-        a["coordinate_transformation_mode"] = Attribute::of_string("half_pixel");
+        a["coordinate_transformation_mode"] = Attribute::of_string(tfjs ? "align_corners" : "half_pixel");
       } else {
         return unsupported(L, "interpolation '" + interp + "' is not supported");
       }
