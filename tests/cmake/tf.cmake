@@ -23,3 +23,6 @@ add_test(NAME tf_badinput
   COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tf/check_badinput.py
           $<TARGET_FILE:convfix> ${CMAKE_SOURCE_DIR} ${_cf_shared_models})
 set_tests_properties(tf_badinput PROPERTIES LABELS "tf;badinput" TIMEOUT 600)
+# tests/unit/tf_format_test.cpp reads ../shared/models next to the source tree when present.
+set_source_files_properties(${CMAKE_SOURCE_DIR}/tests/unit/tf_format_test.cpp PROPERTIES
+  COMPILE_DEFINITIONS "CONVFIX_TF_TEST_SOURCE_DIR=\"${CMAKE_SOURCE_DIR}\"")

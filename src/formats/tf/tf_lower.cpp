@@ -72,6 +72,7 @@ struct FlatNode {
   std::vector<Ref> inputs;  // data inputs only
   std::vector<std::string> raw_inputs;
   Attributes attrs;
+  bool inlined = false;  // from a function body
 };
 
 bool is_call_op(const std::string& op) { return op == "StatefulPartitionedCall" || op == "PartitionedCall"; }
@@ -198,6 +199,7 @@ class Flattener {
     f.name = prefix + n.name;
     f.op = n.op;
     f.attrs = n.attrs;
+    f.inlined = in_function;
     for (const auto& s : n.inputs) {
       if (s.empty() || s[0] == '^') continue;
       auto r = resolve_input(s, prefix, args, local_ops, in_function);
@@ -536,11 +538,17 @@ Expected<Graph> Lowerer::run() {
       for (const auto& r : n.inputs) consumed.insert(r.node);
     static const std::set<std::string> skip = {"Const", "NoOp", "Placeholder", "VarHandleOp", "VariableV2",
                                                "Assign", "AssignVariableOp", "SaveV2", "RestoreV2", "_InlinedCall"};
+    // Unconsumed nodes that compute something (an Identity of a constant is not an output).
+    auto candidate = [&](const FlatNode& n) {
+      if (consumed.count(n.name) || skip.count(n.op)) return false;
+      const FlatNode* r = node(resolve(Ref{n.name, 0}).node);
+      return !r || !skip.count(r->op);
+    };
     for (const auto& n : fl_.nodes)
-      if (!consumed.count(n.name) && !skip.count(n.op) && n.name.find('/') == std::string::npos) outs.push_back(Ref{n.name, 0});
+      if (candidate(n) && !n.inlined) outs.push_back(Ref{n.name, 0});
     if (outs.empty())
       for (const auto& n : fl_.nodes)
-        if (!consumed.count(n.name) && !skip.count(n.op)) outs.push_back(Ref{n.name, 0});
+        if (candidate(n)) outs.push_back(Ref{n.name, 0});
     if (outs.empty()) return invalid_model(req_.path + ": the graph has no output node");
   }
   CONVFIX_RETURN_IF_ERROR(variable_keys());
