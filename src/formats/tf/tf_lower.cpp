@@ -594,6 +594,15 @@ Expected<Graph> Lowerer::run() {
       v.name = vname(outs[i]);
     }
     if (i < req_.output_aliases.size()) v.doc = req_.output_aliases[i];
+    // Element type from the producing TF node (T / DstT / out_type / dtype).
+    if (const FlatNode* pn = node(r.node)) {
+      for (const char* k : {"T", "DstT", "out_type", "dtype"}) {
+        auto a = pn->attrs.find(k);
+        if (a == pn->attrs.end() || a->second.kind != Attribute::Kind::kInt) continue;
+        if (auto dt = dtype_from_tf(a->second.i); dt.ok()) v.dtype = dt.value();
+        break;
+      }
+    }
     g_.outputs.push_back(v);
   }
   if (!req_.input_aliases.empty() || !req_.output_aliases.empty()) {
