@@ -178,8 +178,19 @@ std::string fmt_num(double v) {
   if (v == 0) return "0";
   char buf[48];
   const double a = std::fabs(v);
-  if (a >= 1e-3 && a < 1e6) std::snprintf(buf, sizeof buf, "%.4g", v);
-  else std::snprintf(buf, sizeof buf, "%.3e", v);
+  if (a >= 1e4 && a < 1e15 && v == std::floor(v)) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);  // counts: every digit
+  } else if (a >= 1e-3 && a < 1e4) {
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+  } else if (a >= 1e4 && a < 1e6) {
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+  } else {
+    // Scientific, 3 significant digits, short exponent: 1.23e-5.
+    int e = static_cast<int>(std::floor(std::log10(a)));
+    double m = v / std::pow(10.0, e);
+    if (std::fabs(m) >= 9.995) { m /= 10; ++e; }
+    std::snprintf(buf, sizeof buf, "%.3ge%d", m, e);
+  }
   return buf;
 }
 

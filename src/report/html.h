@@ -45,7 +45,8 @@ std::string cell(const Json* j, const char* missing = "—");
 // cell(), with an array in brackets ("[1, 1, 1, 1]"): for values such as shapes and pads.
 std::string value_html(const Json* j, const char* missing = "—");
 
-// Numbers: up to 4 significant digits, scientific outside [1e-3, 1e6),
+// Numbers: 4 significant digits in [1e-3, 1e4), integers in full up to
+// 1e15, otherwise scientific with 3 significant digits ("1.23e-5");
 // "0" for zero, "NaN"/"∞" for non-finite.
 std::string fmt_num(double v);
 // A rate in [0, 1] as a percentage with one decimal ("12.5%").

@@ -24,6 +24,8 @@ namespace {
 
 // Tables longer than this start collapsed.
 constexpr size_t kOpenRows = 60;
+// Suspects shown open; the others start collapsed.
+constexpr size_t kOpenSuspects = 10;
 
 const char* kCss = R"CSS(
 :root { --fg:#1d232b; --muted:#5b6570; --line:#d5dae0; --bg:#ffffff; --soft:#f4f6f8; }
@@ -41,7 +43,7 @@ table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 3px 7px; text-align: left; vertical-align: top; }
 th { background: var(--soft); font-weight: 600; position: sticky; top: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.name { word-break: break-all; max-width: 28em; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
+td.name { word-break: break-all; min-width: 12em; max-width: 28em; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
           font-size: 12px; }
 table.kv th { position: static; width: 11em; }
 tr.status-inserted td { background: #eef5ff; }
@@ -89,6 +91,7 @@ struct Ctx {
   std::map<int64_t, std::string> image_file;
   std::vector<int64_t> disc_images, agree_images;  // activation analysis
   std::set<int64_t> suspect_rows;
+  std::vector<int64_t> top_suspect_rows;   // rows of the first kOpenSuspects suspects, by rank
   int64_t rows = 0;                        // alignment rows (x extent of the plots)
 };
 
@@ -134,6 +137,8 @@ std::string image_label(const Ctx& c, int64_t index) {
 }
 
 std::string node_pair_html(const Json* src, const Json* tgt) {
+  if (string_of(src) && string_of(src) == string_of(tgt))
+    return "<span class=\"name\">" + cell(src) + "</span> <span class=\"muted\">(same name in both)</span>";
   return "<span class=\"name\">" + cell(src, "(none)") + "</span> ↔ <span class=\"name\">" + cell(tgt, "(none)") +
          "</span>";
 }
@@ -164,7 +169,7 @@ void header(std::string& o, const Ctx& c) {
       if (auto p = string_of(member(pre, "preset"))) details += (details.empty() ? "" : ", ") + std::string("preprocess ") + *p;
       if (auto in = member(m, "input"); in) {
         if (auto l = string_of(member(in, "layout"))) details += ", " + *l;
-        if (is_array(member(in, "shape"))) details += " " + plain(member(in, "shape"));
+        if (is_array(member(in, "shape"))) details += " [" + plain(member(in, "shape")) + "]";
         if (auto dt = string_of(member(in, "dtype"))) details += " " + *dt;
       }
       o += "<tr><th>" + escape(role) + "</th><td class=\"name\">" + escape(str_or(member(m, "file"), "?")) +
@@ -245,38 +250,51 @@ void suspects_section(std::string& o, const Ctx& c) {
     return r ? *r : INT64_MAX;
   };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rank_of(a) < rank_of(b); });
-  open_details(o, "Ranked suspects (" + std::to_string(order.size()) + ")", true);
-  o += "<table class=\"suspects\"><thead><tr>" + th("Rank", true) + th("Category") + th("Source ↔ target layer") +
-       th("Row", true) + th("Evidence") + th("Explanation") + th("Repair") + th("Score", true) + "</tr></thead><tbody>";
-  for (size_t i : order) {
-    const Json* s = element(sus, i);
-    const std::string cat = str_or(member(s, "category"), "");
-    o += "<tr class=\"suspect\" data-rank=\"" + cell(member(s, "rank"), "") + "\">";
-    o += num_cell(member(s, "rank"));
-    o += "<td><span class=\"cat cat-" + escape(cat) + "\">" + cell(member(s, "category")) + "</span></td>";
-    o += "<td class=\"name\">" + node_pair_html(member(s, "source_node"), member(s, "target_node")) + "</td>";
-    if (auto row = integer(member(s, "row")))
-      o += "<td class=\"num\"><a href=\"#layer-row-" + std::to_string(*row) + "\">" + std::to_string(*row) + "</a></td>";
-    else
-      o += "<td class=\"num\">—</td>";
-    const Json* ev = member(s, "evidence");
-    o += "<td>";
-    if (is_object(ev)) {
-      o += cell(member(ev, "summary"), "");
-      std::string extra;
-      for (auto it = ev->begin(); it != ev->end(); ++it) {
-        if (it.key() == "summary") continue;
-        extra += (extra.empty() ? "" : "; ") + escape(it.key()) + " = " + cell(&it.value());
+  // The first kOpenSuspects open; the rest in a collapsed block below.
+  auto table = [&](size_t from, size_t to) {
+    o += "<table class=\"suspects\"><thead><tr>" + th("Rank", true) + th("Category") + th("Source ↔ target layer") +
+         th("Row", true) + th("Evidence") + th("Explanation") + th("Repair") + th("Score", true) + "</tr></thead><tbody>";
+    for (size_t k = from; k < to; ++k) {
+      const size_t i = order[k];
+      const Json* s = element(sus, i);
+      const std::string cat = str_or(member(s, "category"), "");
+      o += "<tr class=\"suspect\" data-rank=\"" + cell(member(s, "rank"), "") + "\">";
+      o += num_cell(member(s, "rank"));
+      o += "<td><span class=\"cat cat-" + escape(cat) + "\">" + cell(member(s, "category")) + "</span></td>";
+      o += "<td class=\"name\">" + node_pair_html(member(s, "source_node"), member(s, "target_node")) + "</td>";
+      if (auto row = integer(member(s, "row")))
+        o += "<td class=\"num\"><a href=\"#layer-row-" + std::to_string(*row) + "\">" + std::to_string(*row) + "</a></td>";
+      else
+        o += "<td class=\"num\">—</td>";
+      const Json* ev = member(s, "evidence");
+      o += "<td>";
+      if (is_object(ev)) {
+        o += cell(member(ev, "summary"), "");
+        std::string extra;
+        for (auto it = ev->begin(); it != ev->end(); ++it) {
+          if (it.key() == "summary") continue;
+          extra += (extra.empty() ? "" : "; ") + escape(it.key()) + " = " + cell(&it.value());
+        }
+        if (!extra.empty()) o += "<div class=\"evidence-extra\">" + extra + "</div>";
+      } else {
+        o += cell(ev);
       }
-      if (!extra.empty()) o += "<div class=\"evidence-extra\">" + extra + "</div>";
-    } else {
-      o += cell(ev);
+      o += "</td>" + text_cell(member(s, "explanation")) + text_cell(member(s, "repair")) + num_cell(member(s, "score"));
+      o += "</tr>";
     }
-    o += "</td>" + text_cell(member(s, "explanation")) + text_cell(member(s, "repair")) + num_cell(member(s, "score"));
-    o += "</tr>";
-  }
-  o += "</tbody></table>";
+    o += "</tbody></table>";
+  };
+  const size_t n = order.size();
+  const size_t first = std::min(n, kOpenSuspects);
+  open_details(o, n > first ? "Ranked suspects: the first " + std::to_string(first) + " of " + std::to_string(n)
+                            : "Ranked suspects (" + std::to_string(n) + ")", true);
+  table(0, first);
   close_details(o);
+  if (n > first) {
+    open_details(o, "Suspects " + std::to_string(first + 1) + "–" + std::to_string(n), false);
+    table(first, n);
+    close_details(o);
+  }
   o += "</section>";
 }
 
@@ -416,7 +434,7 @@ void plots_section(std::string& o, const Ctx& c) {
   std::map<int64_t, ImageSeries> images;
   std::set<int64_t> disc(c.disc_images.begin(), c.disc_images.end()), agree(c.agree_images.begin(), c.agree_images.end());
   PlotSeries noise;
-  noise.name = "noise floor of the row (relative error)";
+  noise.name = "noise floor per row";
   noise.kind = "noise";
   noise.color = "#888";
   noise.dashed = true;
@@ -526,7 +544,7 @@ void plots_section(std::string& o, const Ctx& c) {
   std::string act_note;
   if (!ran || mad_series.empty())
     act_note = " No activations were compared" +
-               (string_of(member(aa, "note")) ? ": " + escape(*string_of(member(aa, "note"))) : std::string()) + ".";
+               (str_or(member(aa, "note"), "").empty() ? std::string() : ": " + escape(str_or(member(aa, "note"), ""))) + ".";
   if (fig.series.empty()) {
     o += "<p class=\"note\">Nothing to plot: no layer has parameters to compare and no activations were compared." +
          act_note + "</p>";
@@ -561,7 +579,7 @@ void plots_section(std::string& o, const Ctx& c) {
     if (!noise.points.empty()) rp.series.push_back(noise);
     rp.markers = markers;
     if (auto nf = number(member(aa, "noise_floor")); nf && *nf > 0)
-      rp.hlines.push_back({*nf, "noise floor, median over rows = " + fmt_num(*nf), "#555"});
+      rp.hlines.push_back({*nf, "median noise floor = " + fmt_num(*nf), "#555"});
     LogPlotInfo info;
     const std::string svg = render_log_plot(rp, &info);
     o += "<figure><div class=\"scroll\">" + svg + "</div><figcaption>Relative L2 error of each analysed image's "
@@ -574,8 +592,9 @@ void plots_section(std::string& o, const Ctx& c) {
     o += "</figcaption></figure>";
   }
   if (is_object(aa)) {
+    const std::string note = str_or(member(aa, "note"), "");
     o += "<table class=\"kv\"><tr><th>Activation analysis</th><td>" +
-         std::string(ran ? "ran" : "did not run") + (string_of(member(aa, "note")) ? " — " + cell(member(aa, "note")) : "") +
+         std::string(ran ? "ran" : "did not run") + (note.empty() ? std::string() : " — " + escape(note)) +
          "</td></tr><tr><th>Images, top-1 differs</th><td>";
     for (size_t i = 0; i < c.disc_images.size(); ++i) o += (i ? ", " : "") + escape(image_label(c, c.disc_images[i]));
     o += "</td></tr><tr><th>Images, top-1 agrees</th><td>";
@@ -731,8 +750,8 @@ void layer_table(std::string& o, const Ctx& c, const std::vector<size_t>& which,
   const Json* layers = member(c.root, "layers");
   o += "<table class=\"layers\"><thead><tr>" + th("Row", true) + th("Source node") + th("Target node") + th("Op") +
        th("Params mean |Δ|", true) + th("max |Δ|", true) + th("rel L2", true) + th("cosine", true) + th("Pattern") +
-       th("Hyperparameter differences") + th("Act. mean |Δ|, top-1 differs", true) + th("rel. err", true) +
-       th("Act. mean |Δ|, agrees", true) + th("rel. err", true) + th("Noise floor", true) + th("Above noise") +
+       th("Hyperparameter differences") + th("Act. mean |Δ| (top-1 differs)", true) + th("rel. error", true) +
+       th("Act. mean |Δ| (agrees)", true) + th("rel. error", true) + th("Noise floor", true) + th("Above noise") +
        th("Structure") + "</tr></thead><tbody>";
   for (size_t i : which) {
     const Json* L = element(layers, i);
@@ -785,8 +804,21 @@ void layers_section(std::string& o, const Ctx& c) {
     const Json* L = element(layers, i);
     if (layer_has_finding(c, L, integer(member(L, "row")).value_or(static_cast<int64_t>(i)))) found.push_back(i);
   }
-  if (!found.empty() && n > 1) {
-    open_details(o, "Layers with a finding (" + std::to_string(found.size()) + ")", true);
+  if (found.size() > kOpenRows && !c.top_suspect_rows.empty()) {
+    // Too many to show open: the layers of the first suspects, in rank order.
+    std::vector<size_t> top;
+    for (int64_t r : c.top_suspect_rows)
+      for (size_t i = 0; i < n; ++i)
+        if (integer(member(element(layers, i), "row")).value_or(static_cast<int64_t>(i)) == r) { top.push_back(i); break; }
+    if (!top.empty()) {
+      open_details(o, "Layers of the first " + std::to_string(std::min(kOpenSuspects, array_size(member(c.root, "suspects")))) +
+                      " suspects, in rank order (" + std::to_string(top.size()) + ")", true);
+      layer_table(o, c, top, false);
+      close_details(o);
+    }
+  }
+  if (!found.empty() && found.size() < n) {
+    open_details(o, "Layers with a finding (" + std::to_string(found.size()) + ")", found.size() <= kOpenRows);
     layer_table(o, c, found, false);
     close_details(o);
   }
@@ -852,8 +884,18 @@ void timings_section(std::string& o, const Ctx& c) {
     return;
   }
   o += "<table class=\"timings\"><thead><tr>" + th("Stage") + th("Seconds", true) + "</tr></thead><tbody>";
-  for (auto it = t->begin(); it != t->end(); ++it)
-    o += "<tr><td>" + escape(it.key()) + "</td>" + num_cell(&it.value()) + "</tr>";
+  // The documented stages in pipeline order, then any other key.
+  static const char* kStages[] = {"compare", "static", "preprocessing", "activations"};
+  for (const char* k : kStages)
+    if (const Json* v = member(t, k)) o += "<tr><td>" + std::string(k) + "</td>" + num_cell(v) + "</tr>";
+  for (auto it = t->begin(); it != t->end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "total" || std::find_if(std::begin(kStages), std::end(kStages), [&](const char* s) { return k == s; }) !=
+                            std::end(kStages))
+      continue;
+    o += "<tr><td>" + escape(k) + "</td>" + num_cell(&it.value()) + "</tr>";
+  }
+  if (const Json* v = member(t, "total")) o += "<tr><th>total</th>" + num_cell(v) + "</tr>";
   o += "</tbody></table></section>";
 }
 
@@ -871,8 +913,17 @@ std::string render(const Json& doc) {
   for (size_t i = 0; i < array_size(member(aa, "images_agreeing")); ++i)
     if (auto v = integer(element(member(aa, "images_agreeing"), i))) c.agree_images.push_back(*v);
   const Json* sus = member(&doc, "suspects");
-  for (size_t i = 0; i < array_size(sus); ++i)
-    if (auto r = integer(member(element(sus, i), "row"))) c.suspect_rows.insert(*r);
+  std::vector<std::pair<int64_t, int64_t>> ranked;  // (rank, row)
+  for (size_t i = 0; i < array_size(sus); ++i) {
+    auto r = integer(member(element(sus, i), "row"));
+    if (!r) continue;
+    c.suspect_rows.insert(*r);
+    ranked.emplace_back(integer(member(element(sus, i), "rank")).value_or(INT64_MAX), *r);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (size_t i = 0; i < ranked.size() && i < kOpenSuspects; ++i)
+    if (std::find(c.top_suspect_rows.begin(), c.top_suspect_rows.end(), ranked[i].second) == c.top_suspect_rows.end())
+      c.top_suspect_rows.push_back(ranked[i].second);
   c.rows = static_cast<int64_t>(array_size(member(member(&doc, "alignment"), "rows")));
 
   std::string o;

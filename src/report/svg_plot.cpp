@@ -88,7 +88,7 @@ std::string render_log_plot(const LogPlot& p, LogPlotInfo* info) {
   if (info) { info->zero_points = zeros; info->decade_lo = lo; info->decade_hi = hi; }
 
   // Geometry.
-  const double left = 78, right = 24, top = 34, ph = 300, zero_gap = 22;
+  const double left = 78, right = 24, top = 48, ph = 300, zero_gap = 22;
   const double ppr = std::clamp(1000.0 / static_cast<double>(rows), 3.0, 28.0);
   const double pw = std::max(600.0, ppr * static_cast<double>(rows));
   const double slot = pw / static_cast<double>(rows);
@@ -159,7 +159,7 @@ std::string render_log_plot(const LogPlot& p, LogPlotInfo* info) {
   o += text(left + pw / 2, axis_y + 36, p.x_label, "middle", "axis-label");
   o += text(16, top + ph / 2, p.y_label, "middle", "axis-label",
             " transform=\"rotate(-90 16 " + f1(top + ph / 2) + ")\"");
-  o += text(left, top - 12, p.title, "start", "plot-title");
+  o += text(left, 16, p.title, "start", "plot-title");
   // Horizontal lines.
   for (const auto& h : p.hlines) {
     if (!(h.value > 0)) continue;
@@ -175,7 +175,7 @@ std::string render_log_plot(const LogPlot& p, LogPlotInfo* info) {
            "\" x2=\"" + f1(x) + "\" y2=\"" + f1(zero_y) + "\" stroke=\"" + m.color +
            "\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\"/>";
       const char* anchor = x < left + 80 ? "start" : (x > left + pw - 80 ? "end" : "middle");
-      o += text(x, top - 2, shorten(m.label, 40), anchor, "marker-label", " fill=\"" + m.color + "\"");
+      o += text(x, top - 6, shorten(m.label, 48), anchor, "marker-label", " fill=\"" + m.color + "\"");
       o += "</g>";
     } else {
       o += "<path class=\"spike\" d=\"M" + f1(x - 5) + " " + f1(top + 1) + " L" + f1(x + 5) + " " + f1(top + 1) +
@@ -228,9 +228,15 @@ std::string render_histogram(const Histogram& h) {
   const double width = left + pw + right;
   std::vector<std::pair<std::string, std::string>> entries;
   std::vector<std::string> full;
-  for (const auto& c : h.categories) {
-    entries.emplace_back(c.name, "<rect x=\"0\" y=\"-6\" width=\"20\" height=\"12\" fill=\"" + c.color + "\"/>");
-    full.push_back(c.name);
+  // Legend: the categories that occur.
+  for (size_t c = 0; c < h.categories.size(); ++c) {
+    int total = 0;
+    for (const auto& b : h.bins)
+      if (c < b.counts.size()) total += std::max(b.counts[c], 0);
+    if (total == 0) continue;
+    entries.emplace_back(h.categories[c].name,
+                         "<rect x=\"0\" y=\"-6\" width=\"20\" height=\"12\" fill=\"" + h.categories[c].color + "\"/>");
+    full.push_back(h.categories[c].name + " (" + std::to_string(total) + ")");
   }
   std::string leg;
   const double legend_top = axis_y + 52;

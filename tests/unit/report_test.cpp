@@ -445,6 +445,30 @@ TEST(Report, LargeModelsCollapseTablesAndWidenThePlot) {
   expect_log_monotone(vals, series[0].pts, "300 rows");
 }
 
+TEST(Report, ManySuspectsShowTheFirstTenOpenAndTheRestCollapsed) {
+  json doc = load_fixture("discrepant.json");
+  json sus = json::array();
+  for (int r = 25; r >= 1; --r)
+    sus.push_back({{"rank", r}, {"category", "parameters"}, {"source_node", "s" + std::to_string(r)},
+                   {"target_node", "t" + std::to_string(r)}, {"row", r % 8}, {"evidence", {{"summary", "e"}}},
+                   {"explanation", "x"}, {"repair", "fix-" + std::to_string(r) + "."}});
+  doc["suspects"] = sus;
+  const std::string page = render_ok(doc);
+  const size_t open = page.find("<details open><summary>Ranked suspects: the first 10 of 25</summary>");
+  const size_t closed = page.find("<details><summary>Suspects 11–25</summary>");
+  ASSERT_NE(open, std::string::npos);
+  ASSERT_NE(closed, std::string::npos);
+  EXPECT_LT(page.find("fix-10."), closed);
+  EXPECT_GT(page.find("fix-11."), closed);
+  size_t last = 0;
+  for (int r = 1; r <= 25; ++r) {
+    const size_t p = page.find("fix-" + std::to_string(r) + ".");
+    ASSERT_NE(p, std::string::npos);
+    EXPECT_GT(p, last) << r;
+    last = p;
+  }
+}
+
 TEST(Report, WriteIsAtomicAndReportsAnUnwritablePath) {
   const json doc = load_fixture("discrepant.json");
   const fs::path dir = fs::temp_directory_path() / ("convfix_report_test_" + std::to_string(::getpid()));
