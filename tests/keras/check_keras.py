@@ -98,7 +98,8 @@ def oracles(tmp):
         ins = sorted(glob.glob(os.path.join(d, "input_*.npy")))
         ref = tfjs(os.path.join(d, "tfjs", "model.json"), ins, os.path.join(d, "o_js"))
         compare(n + " tfjs layers-model vs TF.js", convfix(os.path.join(d, "tfjs", "model.json"), ins, os.path.join(d, "o1")), ref, 1e-4)
-        compare(n + " Keras HDF5 vs TF.js", convfix(os.path.join(d, "model.h5"), ins, os.path.join(d, "o2")), ref, 1e-4)
+        if os.path.exists(os.path.join(d, "model.h5")):
+            compare(n + " Keras HDF5 vs TF.js", convfix(os.path.join(d, "model.h5"), ins, os.path.join(d, "o2")), ref, 1e-4)
         if os.path.exists(os.path.join(d, "model.keras")):
             compare(n + " .keras (Keras 3) vs TF.js", convfix(os.path.join(d, "model.keras"), ins, os.path.join(d, "o3")), ref, 1e-4)
             compare(n + " arch JSON + weights HDF5 vs TF.js", convfix(os.path.join(d, "arch.json"), ins, os.path.join(d, "o4")), ref, 1e-4)
