@@ -318,11 +318,13 @@ Expected<std::map<std::string, Tensor>> read_tf_checkpoint(const std::string& pr
       return invalid_model(what + ": '" + k + "' is in shard " + std::to_string(e.shard_id()) + " of " +
                            std::to_string(num_shards));
     std::vector<int64_t> dims;
+    int64_t n = 1;
     for (const auto& d : e.shape().dim()) {
       if (d.size() < 0) return invalid_model(what + ": '" + k + "' has a negative dimension");
+      if (d.size() && n > (int64_t{1} << 40) / d.size()) return invalid_model(what + ": '" + k + "' is too large");
+      n *= d.size();
       dims.push_back(d.size());
     }
-    const int64_t n = num_elements(dims);
     if (n < 0 || static_cast<uint64_t>(n) * dtype_size(dt.value()) != static_cast<uint64_t>(e.size()))
       return invalid_model(what + ": '" + k + "' of shape " + dims_to_string(dims) + " claims " +
                            std::to_string(e.size()) + " bytes");

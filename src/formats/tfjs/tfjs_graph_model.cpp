@@ -114,10 +114,12 @@ Expected<Tensor> tensor_of(const json& t) {
   std::vector<int64_t> dims;
   bool ur = false;
   if (const json* s = field(t, "tensorShape", "tensor_shape")) CONVFIX_RETURN_IF_ERROR(shape_of(*s, &dims, &ur));
-  for (int64_t x : dims)
+  int64_t n = 1;
+  for (int64_t x : dims) {
     if (x < 0) return invalid_model("tensor with unknown dimension");
-  const int64_t n = num_elements(dims);
-  if (n > (int64_t{1} << 28)) return invalid_model("tensor too large");
+    if (x && n > (int64_t{1} << 28) / x) return invalid_model("tensor too large");
+    n *= x;
+  }
   if (const json* c = field(t, "tensorContent", "tensor_content")) {
     const std::string b = base64_decode(c->get<std::string>());
     if (b.size() != static_cast<size_t>(n) * dtype_size(d)) return invalid_model("tensorContent size does not match shape");
