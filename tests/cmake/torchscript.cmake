@@ -37,3 +37,8 @@ if(CONVFIX_TORCHSCRIPT)
     COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/torchscript/run_torchscript_ops.py --convfix $<TARGET_FILE:convfix>)
   set_tests_properties(torchscript_ops PROPERTIES LABELS "torchscript;oracles" SKIP_RETURN_CODE 77 TIMEOUT 600)
 endif()
+if(CONVFIX_TORCHSCRIPT)
+  add_test(NAME torchscript_zoo
+    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/torchscript/run_torchscript_zoo.py --convfix $<TARGET_FILE:convfix>)
+  set_tests_properties(torchscript_zoo PROPERTIES LABELS "torchscript;oracles" SKIP_RETURN_CODE 77 TIMEOUT 1200)
+endif()

@@ -227,6 +227,23 @@ Status contains(Importer& im, const tj::Node* n) {
   return Status::OK();
 }
 
+// not / and / or on constant bools (scripted guards such as
+// `if not self.training`).
+Status bool_op(Importer& im, const tj::Node* n) {
+  const std::string k = n->kind().toUnqualString();
+  TRY_ASSIGN(bool a, im.cbool(n, 0));
+  bool r = !a;
+  if (k != "__not__") {
+    TRY_ASSIGN(bool b, im.cbool(n, 1));
+    r = k == "__and__" ? (a && b) : k == "__or__" ? (a || b) : (a != b);
+  }
+  Val c;
+  c.kind = Val::Kind::kConst;
+  c.iv = r;
+  im.set(n->output(), c);
+  return Status::OK();
+}
+
 Status is_op(Importer& im, const tj::Node* n) {
   const bool a = im.is_none(n, 0), b = im.is_none(n, 1);
   const bool both_known = im.is_const(n, 0) && im.is_const(n, 1);
@@ -652,6 +669,23 @@ Status batch_norm(Importer& im, const tj::Node* n) {
   else { TRY_ASSIGN(bias, im.tensor(n, 2)); }
   return im.simple(n, "BatchNormalization", {x, scale, bias, mean, var},
                    attrs({{"epsilon", Attribute::of_float(static_cast<float>(eps))}}));
+}
+
+// aten::layer_norm(input, normalized_shape, weight, bias, eps, cudnn_enable)
+Status layer_norm(Importer& im, const tj::Node* n) {
+  TRY_ASSIGN(std::string x, im.tensor(n, 0));
+  TRY_ASSIGN(auto shape, im.cints(n, 1, 1));
+  TRY_ASSIGN(double eps, im.cdouble(n, 4));
+  int64_t count = 1;
+  for (int64_t d : shape) count *= d;
+  std::string scale, bias;
+  if (im.is_none(n, 2)) scale = im.const_tensor(Tensor::from_vector<float>(DType::kF32, shape, std::vector<float>(static_cast<size_t>(count), 1.0f)), "ones");
+  else { TRY_ASSIGN(scale, im.tensor(n, 2)); }
+  if (im.is_none(n, 3)) bias = im.const_tensor(Tensor(DType::kF32, shape), "zeros");
+  else { TRY_ASSIGN(bias, im.tensor(n, 3)); }
+  return im.simple(n, "LayerNormalization", {x, scale, bias},
+                   attrs({{"axis", Attribute::of_int(-static_cast<int64_t>(shape.size()))},
+                          {"epsilon", Attribute::of_float(static_cast<float>(eps))}}));
 }
 
 // aten::linear(input, weight, bias): Gemm(transB) on 2-D inputs, else
@@ -1140,6 +1174,7 @@ const std::unordered_map<std::string, OpHandler>& op_handlers() {
       {"aten::dim", dim}, {"aten::len", len}, {"aten::append", append}, {"prim::Loop", loop},
       {"prim::unchecked_cast", identity}, {"aten::list", identity}, {"aten::format", unset},
       {"aten::str", unset}, {"aten::__contains__", contains},
+      {"aten::__not__", bool_op}, {"aten::__and__", bool_op}, {"aten::__or__", bool_op}, {"aten::__xor__", bool_op},
       {"aten::ScalarImplicit", identity}, {"aten::contiguous", identity}, {"aten::clone", identity},
       {"aten::detach", identity}, {"aten::dropout", dropout}, {"aten::dropout_", dropout},
       {"aten::feature_dropout", dropout}, {"aten::feature_dropout_", dropout},
@@ -1167,7 +1202,7 @@ const std::unordered_map<std::string, OpHandler>& op_handlers() {
       {"aten::reciprocal", reciprocal},
       // layers
       {"aten::_convolution", convolution_}, {"aten::conv1d", convnd}, {"aten::conv2d", convnd},
-      {"aten::conv3d", convnd}, {"aten::_convolution_mode", convnd}, {"aten::batch_norm", batch_norm}, {"aten::linear", linear},
+      {"aten::conv3d", convnd}, {"aten::_convolution_mode", convnd}, {"aten::batch_norm", batch_norm}, {"aten::layer_norm", layer_norm}, {"aten::linear", linear},
       {"aten::matmul", matmul}, {"aten::mm", matmul}, {"aten::bmm", matmul}, {"aten::addmm", addmm},
       {"aten::t", t_op},
       {"aten::max_pool1d", max_pool}, {"aten::max_pool2d", max_pool}, {"aten::max_pool3d", max_pool},
