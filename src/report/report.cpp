@@ -26,6 +26,10 @@ namespace {
 constexpr size_t kOpenRows = 60;
 // Suspects shown open; the others start collapsed.
 constexpr size_t kOpenSuspects = 10;
+// Rows outside [0, kMaxPlotRows) are not plotted (a corrupt row number must
+// not make a plot millions of pixels wide).
+constexpr int64_t kMaxPlotRows = 100000;
+bool plottable(int64_t row) { return row >= 0 && row < kMaxPlotRows; }
 
 const char* kCss = R"CSS(
 :root { --fg:#1d232b; --muted:#5b6570; --line:#d5dae0; --bg:#ffffff; --soft:#f4f6f8; }
@@ -442,6 +446,7 @@ void plots_section(std::string& o, const Ctx& c) {
   for (size_t i = 0; i < array_size(layers); ++i) {
     const Json* L = element(layers, i);
     const int64_t row = integer(member(L, "row")).value_or(static_cast<int64_t>(i));
+    if (!plottable(row)) continue;
     const double x = static_cast<double>(row);
     const Json* P = member(L, "parameters");
     if (auto v = number(member(P, "mean_abs_diff"))) {
@@ -519,13 +524,13 @@ void plots_section(std::string& o, const Ctx& c) {
     return nullptr;
   };
   auto fdr = integer(member(aa, "first_divergent_row"));
-  if (fdr) markers.push_back({static_cast<double>(*fdr), "first divergent " + row_text(layer_at(*fdr), *fdr), "#c62828", true});
+  if (fdr && plottable(*fdr)) markers.push_back({static_cast<double>(*fdr), "first divergent " + row_text(layer_at(*fdr), *fdr), "#c62828", true});
   const Json* spikes = member(aa, "spikes");
   for (size_t i = 0; i < array_size(spikes); ++i)
-    if (auto r = integer(element(spikes, i)))
+    if (auto r = integer(element(spikes, i)); r && plottable(*r))
       markers.push_back({static_cast<double>(*r), "spike at " + row_text(layer_at(*r), *r), "#ef6c00", false});
 
-  int64_t rows = c.rows;
+  int64_t rows = std::min(c.rows, kMaxPlotRows);
   for (const auto& s : mad_series) for (const auto& [x, v] : s.points) rows = std::max(rows, static_cast<int64_t>(x) + 1);
   for (const auto& [x, v] : params.points) rows = std::max(rows, static_cast<int64_t>(x) + 1);
   for (const auto& m : markers) rows = std::max(rows, static_cast<int64_t>(m.row) + 1);

@@ -122,7 +122,9 @@ std::string render_log_plot(const LogPlot& p, LogPlotInfo* info) {
   const double height = legend_top + legend_h + 4;
 
   std::string o;
-  o.reserve(4096 + 64 * static_cast<size_t>(rows) * (p.series.size() + 1));
+  size_t points = 0;
+  for (const auto& s : p.series) points += s.points.size();
+  o.reserve(8192 + 64 * static_cast<size_t>(std::min<int64_t>(rows, 1 << 20)) + 160 * points);
   o += "<svg class=\"plot log-plot\" data-plot=\"" + escape(p.id) + "\" data-rows=\"" + std::to_string(rows) +
        "\" width=\"" + f1(width) + "\" height=\"" + f1(height) + "\" viewBox=\"0 0 " + f1(width) + " " + f1(height) +
        "\" role=\"img\"><title>" + escape(p.title) + "</title>";

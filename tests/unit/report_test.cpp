@@ -417,6 +417,19 @@ TEST(Report, NonFiniteNumbersAreNotPlotted) {
   EXPECT_EQ(series[0].pts.size(), 1u);  // only row 6's zero is left
 }
 
+TEST(Report, CorruptRowNumbersAreNotPlotted) {
+  json doc = load_fixture("discrepant.json");
+  doc["layers"][4]["row"] = 9000000000000000LL;
+  doc["layers"][6]["row"] = -3;
+  doc["activation_analysis"]["first_divergent_row"] = 8000000000000000LL;
+  doc["activation_analysis"]["spikes"] = {-1, 4000000000000000LL};
+  const std::string page = render_ok(doc);
+  const auto series = series_of(svg_of(page, "figure3"));
+  ASSERT_FALSE(series.empty());
+  EXPECT_EQ(series[0].pts.size(), 1u);  // only row 1 of the three rows with parameters
+  EXPECT_LT(page.size(), 200000u);
+}
+
 TEST(Report, LargeModelsCollapseTablesAndWidenThePlot) {
   json doc = load_fixture("faithful.json");
   json rows = json::array(), layers = json::array();
