@@ -340,6 +340,7 @@ Expected<Graph> read_keras_v3(const std::string& path) {
   req.path = path;
   req.format = "keras";
   req.model = json::parse(*config, nullptr, false);
+  req.keras3 = true;
   if (!req.model.is_object() || !req.model.contains("class_name")) return invalid_model(path + ": config.json is not a Keras model JSON");
   json paths = json::object();
   if (weights) {

@@ -430,7 +430,7 @@ class Lowerer {
     if (a == "sigmoid") return node(L, "Sigmoid", {x}, {}, what, r);
     if (a == "hard_sigmoid") {
       // Keras 2 / TF.js: clip(0.2x + 0.5); Keras 3: relu6(x + 3) / 6.
-      at["alpha"] = Attribute::of_float(req_.format == "keras3" ? 1.f / 6.f : 0.2f);
+      at["alpha"] = Attribute::of_float(req_.keras3 ? 1.f / 6.f : 0.2f);
       at["beta"] = Attribute::of_float(0.5f);
       return node(L, "HardSigmoid", {x}, at, what, r);
     }

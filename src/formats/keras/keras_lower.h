@@ -43,6 +43,7 @@ struct LowerRequest {
   std::string format = "keras";  // provenance format: "keras" or "tfjs"
   nlohmann::json model;         // {"class_name": ..., "config": ...}
   std::map<std::string, WeightList> weights;  // by layer name
+  bool keras3 = false;          // Keras 3 semantics (hard_sigmoid = relu6(x + 3) / 6)
 };
 
 Expected<Graph> lower_model(const LowerRequest& req);
