@@ -143,7 +143,7 @@ Expected<std::unordered_map<std::string, Tensor>> capture(ModelState& m, const T
 
 }  // namespace
 
-Expected<ValueDims> probe_shapes(ModelState& m, const std::string& image_file) {
+Expected<ValueDims> probe_shapes(ModelState& m, const std::string& image_file, ValueDims* partial) {
   CONVFIX_ASSIGN_OR_RETURN(Tensor x, input_for(m, image_file));
   DimsObserver obs;
   obs.dims[m.input.input_name] = x.dims();
@@ -151,7 +151,11 @@ Expected<ValueDims> probe_shapes(ModelState& m, const std::string& image_file) {
   RunOptions ro;
   ro.observer = &obs;
   auto out = m.exec->run(feeds, ro);
-  if (!out.ok()) return out.status().with_context(m.spec.path);
+  if (!out.ok()) {
+    // Keep what the nodes before the failing one produced.
+    if (partial) *partial = std::move(obs.dims);
+    return out.status().with_context(m.spec.path);
+  }
   for (const auto& [name, t] : *out) obs.dims[name] = t.dims();
   return std::move(obs.dims);
 }

@@ -153,10 +153,12 @@ Expected<nlohmann::json> diagnose_models(const DiagnoseOptions& o, const Diagnos
     if (d.ok()) ss = std::move(d).value();
     else source_error = d.status().message();
   }
-  if (target && target_error.empty() && !files.empty()) {
-    auto d = probe_shapes(*target, files.front());
+  if (target && !files.empty()) {
+    // Also after compare failed: the values before the failing node still
+    // make SAME pads and sizes concrete for the static analyses.
+    auto d = probe_shapes(*target, files.front(), &ts);
     if (d.ok()) ts = std::move(d).value();
-    else target_error = d.status().message();
+    else if (target_error.empty()) target_error = d.status().message();
   }
   if (!source_error.empty()) errors.push_back({{"stage", "source"}, {"message", source_error}});
   if (!target_error.empty()) errors.push_back({{"stage", "target"}, {"message", target_error}});

@@ -77,8 +77,9 @@ Expected<ActivationResult> analyze_activations(const DiagnoseOptions& o, ModelSt
                                                const std::vector<size_t>& agreeing,
                                                std::vector<RowFindings>& f);
 
-// Dims of every value of a model on one image (a probe run).
-Expected<ValueDims> probe_shapes(ModelState& m, const std::string& image_file);
+// Dims of every value of a model on one image (a probe run). When the run
+// fails, `partial` (if given) gets the dims of the values computed before.
+Expected<ValueDims> probe_shapes(ModelState& m, const std::string& image_file, ValueDims* partial = nullptr);
 
 // ---- preprocessing_check.cpp
 nlohmann::json test_preprocessing(const DiagnoseOptions& o, const CompareResult& cmp,

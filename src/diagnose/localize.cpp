@@ -70,11 +70,26 @@ nlohmann::json rank_suspects(const LocalizeInput& in) {
   const int first = in.act ? in.act->first_divergent_row : -1;
   auto near_first = [&](int row) { return first >= 0 && row <= first && first - row <= 2; };
 
+  // Static findings (attributes, weights) count before any run-time symptom.
+  bool static_findings = false;
+  for (const auto& r : rows)
+    if (r.status == "matched") {
+      const RowFindings& x = f[static_cast<size_t>(r.index)];
+      if (!x.hp_diffs.empty() || (x.params_differ && x.p_pattern != "quantized")) static_findings = true;
+    }
+  bool input_differs = false;
+  for (const auto& r : rows)
+    if (r.status == "matched" && r.source_layer >= 0 &&
+        in.src->layers[static_cast<size_t>(r.source_layer)].kind == "input")
+      input_differs = input_differs || f[static_cast<size_t>(r.index)].above_noise;
   if (!in.target_error.empty()) {
     Names n;
     n.target = node_in_message(in.target_error);
+    // A shape error is often the consequence of a changed attribute upstream
+    // (lost padding shrinks a branch until an Add fails): those rank first.
     add("graph", n, -1, {{"summary", in.target_error}}, "The target model cannot run: " + in.target_error,
-        "replace the failing node with an equivalent the runtime supports, or fix the shapes feeding it", 1.0);
+        "replace the failing node with an equivalent the runtime supports, or fix the shapes feeding it",
+        static_findings ? 0.88 : 1.0);
   }
   if (in.preprocessing && in.preprocessing->value("best", nlohmann::json()).is_string()) {
     const std::string best = (*in.preprocessing)["best"];
@@ -91,11 +106,15 @@ nlohmann::json rank_suspects(const LocalizeInput& in) {
         n = names_of(in, r);
         break;
       }
+    // Decisive when the inputs differ (the presets differ) or nothing else
+    // was found; otherwise it competes with the findings by how much it removes.
+    const double removed = base > 0 ? 1 - rate / base : 0;
+    const double score = (input_differs || !static_findings) ? 0.97 : 0.5 + 0.35 * removed;
     add("preprocessing", n, -1,
         {{"summary", "discrepancy on the sample falls from " + fmt(base * 100) + "% to " + fmt(rate * 100) + "% with " + desc},
          {"baseline_discrepancy", base}, {"discrepancy_rate", rate}, {"hypothesis", best}},
         "The models agree when " + desc + ": the input pipeline, not the conversion, makes them differ.",
-        "feed the target as the hypothesis says, or embed that preprocessing into the target", 0.97);
+        "feed the target as the hypothesis says, or embed that preprocessing into the target", score);
   }
   bool finding_before_first = false;
   for (const auto& r : rows) {

@@ -2,7 +2,10 @@
 // were fed differently? Each hypothesis re-runs the target on a sample of
 // images (the discrepant ones first) with another preprocessing and counts
 // the remaining discrepancies (docs/DIAGNOSIS.md, "Preprocessing").
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "convfix/preprocess.h"
 #include "diagnose/diagnose_internal.h"
@@ -52,11 +55,25 @@ nlohmann::json test_preprocessing(const DiagnoseOptions& o, const CompareResult&
     hyps.push_back({"target_expects_source_preprocessing_swapped",
                     "the target fed " + S.preset + " with red and blue swapped", S.preset + "+swap-rb"});
 
+  // The source's outputs on the sample are the same for every hypothesis:
+  // with the cache off, a temporary one serves them after the first run.
+  std::string temp_cache;
+  if (o.compare.cache_dir.empty()) {
+    std::error_code ec;
+    const auto base = std::filesystem::temp_directory_path(ec);
+    if (!ec) {
+      for (int k = 0; k < 100 && temp_cache.empty(); ++k) {
+        auto d = base / ("convfix-diagnose-" + std::to_string(::getpid()) + "-" + std::to_string(k));
+        if (std::filesystem::create_directory(d, ec) && !ec) temp_cache = d.string();
+      }
+    }
+  }
   double best_rate = 2;
   std::string best;
   for (const auto& h : hyps) {
     if (progress) progress("preprocessing: " + h.name);
     CompareOptions co = o.compare;
+    if (!temp_cache.empty()) co.cache_dir = temp_cache;
     co.images = sample_files;
     CompareModelSpec t = T;
     t.preset = h.preset;
@@ -79,6 +96,10 @@ nlohmann::json test_preprocessing(const DiagnoseOptions& o, const CompareResult&
       }
     }
     j["hypotheses"].push_back(row);
+  }
+  if (!temp_cache.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(temp_cache, ec);
   }
   j["tested"] = true;
   if (!best.empty()) {
