@@ -64,14 +64,21 @@ def make_images(folder, n):
 
 
 def timed(cmd, env):
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    _, _, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    out, err = p.communicate()
-    if p.returncode not in (0, None) and p.returncode != 0:
-        pass
-    return wall, ru.ru_maxrss / 1024.0, out.decode(), err.decode()
+    """Wall time and peak RSS (MiB) of one command; its output goes to files
+    (a pipe left unread would block it)."""
+    import tempfile
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        o, e = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit code {p.returncode}\n{e[-2000:]}")
+    return wall, ru.ru_maxrss / 1024.0, o, e
 
 
 def main():

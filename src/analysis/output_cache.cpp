@@ -14,7 +14,7 @@ namespace convfix {
 namespace {
 
 constexpr uint32_t kCacheVersion = 1;
-constexpr const char* kConvfixVersion = "0.1.0";
+constexpr const char* kConvfixVersion = CONVFIX_VERSION;
 
 std::string fmt_float(double v) {
   char buf[40];

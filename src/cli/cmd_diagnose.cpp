@@ -11,10 +11,7 @@
 #include "cli/commands.h"
 #include "convfix/diagnose.h"
 #include "convfix/fileio.h"
-#if __has_include("convfix/report.h")
 #include "convfix/report.h"
-#define CONVFIX_HAVE_HTML_REPORT 1
-#endif
 
 namespace convfix::cli {
 
@@ -93,12 +90,10 @@ int run_diagnose(const DiagnoseArgs& a) {
     Status st = write_file_atomic(json_path, text);
     if (!st.ok()) return report_error(st);
     std::cout << "  report: " << json_path;
-#ifdef CONVFIX_HAVE_HTML_REPORT
     const std::string html_path = (fs::path(a.report_dir) / "report.html").string();
     Status hs = write_html_report(*r, html_path);
     if (!hs.ok()) return report_error(hs);
     std::cout << ", " << html_path;
-#endif
     std::cout << "\n";
   }
   if (a.fail_on_discrepancy) {

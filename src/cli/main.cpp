@@ -40,7 +40,7 @@ int report_error(const Status& st) {
 int main(int argc, char** argv) {
   CLI::App app{"convfix — find and repair faults introduced by deep-learning model converters"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "convfix 0.1.0");
+  app.set_version_flag("--version", "convfix " CONVFIX_VERSION);
   int exit_code = 0;
   convfix::cli::add_inspect(app, &exit_code);
   convfix::cli::add_run(app, &exit_code);

@@ -10,10 +10,6 @@
 #include "convfix/model_io.h"
 #include "diagnose/diagnose_internal.h"
 
-#ifndef CONVFIX_VERSION
-#define CONVFIX_VERSION "0.0.0"
-#endif
-
 namespace convfix {
 
 namespace {
