@@ -194,6 +194,18 @@ def badinput(tmp):
     with h5py.File(t, "a") as f:
         del f.attrs["model_config"]
     expect_bad("missing model_config", t, "model_config", "--input", x)
+    t = os.path.join(tmp, "bad_types.h5")
+    shutil.copy(os.path.join(d, "model.h5"), t)
+    with h5py.File(t, "a") as f:
+        f.attrs["model_config"] = b'{"class_name": "Model", "config": {"layers": [{"class_name": 3}]}}'
+    expect_bad("model_config with wrong JSON types", t, "bad_types.h5", "--input", x)
+    import json as _json
+    cyc = os.path.join(tmp, "js_cycle")
+    shutil.copytree(os.path.join(d, "tfjs"), cyc)
+    mj = _json.load(open(os.path.join(cyc, "model.json")))
+    mj["modelTopology"]["model_config"]["config"]["layers"][1]["inbound_nodes"] = [[["logits", 0, 0, {}]]]
+    _json.dump(mj, open(os.path.join(cyc, "model.json"), "w"))
+    expect_bad("layer graph with a cycle", os.path.join(cyc, "model.json"), "conv_same", "--input", x)
     t = os.path.join(tmp, "bad_shape.h5")
     shutil.copy(os.path.join(d, "model.h5"), t)
     with h5py.File(t, "a") as f:

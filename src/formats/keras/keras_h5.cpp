@@ -278,7 +278,7 @@ Status patch_h5(const Graph& g, const std::string& file) {
 
 }  // namespace
 
-Expected<Graph> read_keras_h5(const std::string& path) {
+static Expected<Graph> read_keras_h5_impl(const std::string& path) {
   CONVFIX_ASSIGN_OR_RETURN(Hid f, open_h5(path));
   if (!has_attr(f.get(), "model_config"))
     return invalid_model(path + ": no model_config attribute (a weights-only file? give its architecture JSON too)");
@@ -297,7 +297,7 @@ Expected<Graph> read_keras_h5(const std::string& path) {
   return finish(req, paths, kv, be, "h5");
 }
 
-Expected<Graph> read_keras_json_h5(const std::string& json_path, const std::string& weights_h5) {
+static Expected<Graph> read_keras_json_h5_impl(const std::string& json_path, const std::string& weights_h5) {
   CONVFIX_ASSIGN_OR_RETURN(std::string text, read_file(json_path));
   keras::LowerRequest req;
   req.path = json_path;
@@ -314,7 +314,7 @@ Expected<Graph> read_keras_json_h5(const std::string& json_path, const std::stri
   return g;
 }
 
-Expected<Graph> read_keras_v3(const std::string& path) {
+static Expected<Graph> read_keras_v3_impl(const std::string& path) {
   {
     // A legacy HDF5 file carrying a .keras name.
     std::string head(8, '\0');
@@ -322,7 +322,7 @@ Expected<Graph> read_keras_v3(const std::string& path) {
     if (fp) {
       const size_t n = std::fread(head.data(), 1, 8, fp);
       std::fclose(fp);
-      if (n == 8 && head == std::string("\x89HDF\r\n\x1a\n", 8)) return read_keras_h5(path);
+      if (n == 8 && head == std::string("\x89HDF\r\n\x1a\n", 8)) return read_keras_h5_impl(path);
     }
   }
   CONVFIX_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
@@ -367,6 +367,22 @@ Expected<Graph> read_keras_v3(const std::string& path) {
   }
   return finish(req, paths, kv, "", "keras3");
 }
+
+// JSON type errors (a config field of the wrong type) become kInvalidModel.
+template <typename F>
+Expected<Graph> guarded(const std::string& path, F f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return invalid_model(path + ": malformed Keras model config (" + e.what() + ")");
+  }
+}
+
+Expected<Graph> read_keras_h5(const std::string& path) { return guarded(path, [&] { return read_keras_h5_impl(path); }); }
+Expected<Graph> read_keras_json_h5(const std::string& json_path, const std::string& weights_h5) {
+  return guarded(json_path, [&] { return read_keras_json_h5_impl(json_path, weights_h5); });
+}
+Expected<Graph> read_keras_v3(const std::string& path) { return guarded(path, [&] { return read_keras_v3_impl(path); }); }
 
 Status write_keras(const Graph& g, const std::string& original, const std::string& out_path) {
   std::error_code ec;

@@ -34,7 +34,8 @@ size_t stored_size(const std::string& dtype) {
 
 }  // namespace
 
-Expected<TfjsWeights> read_tfjs_weights(const std::string& path, const json& j) {
+namespace {
+Expected<TfjsWeights> read_weights(const std::string& path, const json& j) {
   TfjsWeights out;
   if (!j.is_object()) return invalid_model(path + ": not a JSON object");
   auto mit = j.find("weightsManifest");
@@ -137,6 +138,15 @@ Expected<TfjsWeights> read_tfjs_weights(const std::string& path, const json& j) 
     }
   }
   return out;
+}
+}  // namespace
+
+Expected<TfjsWeights> read_tfjs_weights(const std::string& path, const json& j) {
+  try {
+    return read_weights(path, j);
+  } catch (const std::exception& e) {
+    return invalid_model(path + ": malformed weightsManifest (" + e.what() + ")");
+  }
 }
 
 }  // namespace convfix

@@ -32,7 +32,8 @@ void patch_topology(json* layers_holder, const std::map<std::string, json>& cfgs
 
 }  // namespace
 
-Status write_tfjs(const Graph& g, const std::string& original_model_json, const std::string& out_dir) {
+namespace {
+Status write_tfjs_impl(const Graph& g, const std::string& original_model_json, const std::string& out_dir) {
   std::error_code ec;
   const fs::path src = fs::absolute(original_model_json);
   const fs::path dst_dir = fs::absolute(out_dir);
@@ -100,6 +101,15 @@ Status write_tfjs(const Graph& g, const std::string& original_model_json, const 
   j["weightsManifest"] = json::array({group});
   CONVFIX_RETURN_IF_ERROR(write_file_atomic((dst_dir / "group1-shard1of1.bin").string(), shard));
   return write_file_atomic((dst_dir / "model.json").string(), j.dump());
+}
+}  // namespace
+
+Status write_tfjs(const Graph& g, const std::string& original_model_json, const std::string& out_dir) {
+  try {
+    return write_tfjs_impl(g, original_model_json, out_dir);
+  } catch (const std::exception& e) {
+    return invalid_model(original_model_json + ": malformed model.json (" + e.what() + ")");
+  }
 }
 
 }  // namespace convfix
