@@ -111,7 +111,7 @@ std::string layer_activation(const Graph& g, const Layer& l) {
     } else if (c == OpClass::kBinary) {
       int data = 0;
       for (const auto& in : n.inputs)
-        if (!in.empty() && !constant_value(g, in).has_value()) ++data;
+        if (!in.empty() && !is_constant(g, in)) ++data;
       if (data == 2) self_mul = true;
       const std::string f = is_tflite(n) ? fused_activation_name(n) : "";
       if (!f.empty()) acts.push_back(f);
@@ -161,9 +161,9 @@ std::map<std::string, std::string> layer_hyperparameters(const Graph& g, const L
       auto_pad = n.attr_string("padding", "SAME") == "VALID" ? "VALID" : "SAME_UPPER";
       if (k == "conv" || k == "conv_transpose") {
         const std::string wn = n.inputs.size() > 1 ? n.inputs[1] : "";
-        if (g.is_initializer(wn) && g.initializers.at(wn).rank() == 4) {
-          kh = g.initializers.at(wn).dim(1);
-          kw = g.initializers.at(wn).dim(2);
+        if (auto wt = constant_value(g, wn); wt && wt->rank() == 4) {
+          kh = wt->dim(1);
+          kw = wt->dim(2);
         }
       } else {
         kh = n.attr_int("filter_height", 1);
@@ -172,9 +172,9 @@ std::map<std::string, std::string> layer_hyperparameters(const Graph& g, const L
       if (in_dims && in_dims->size() == 4) { H = (*in_dims)[1]; W = (*in_dims)[2]; }
     } else {
       auto ks = n.attr_ints("kernel_shape");
-      if (ks.empty() && n.inputs.size() > 1 && g.is_initializer(n.inputs[1])) {
-        const Tensor& w = g.initializers.at(n.inputs[1]);
-        for (int64_t d = 2; d < w.rank(); ++d) ks.push_back(w.dim(d));
+      if (ks.empty() && n.inputs.size() > 1) {
+        if (auto w = constant_value(g, n.inputs[1]))
+          for (int64_t d = 2; d < w->rank(); ++d) ks.push_back(w->dim(d));
       }
       if (ks.size() == 2) { kh = ks[0]; kw = ks[1]; }
       auto st = n.attr_ints("strides");
@@ -295,8 +295,18 @@ void compare_hyperparameters(const Graph& sg, const Layer& sl, const ValueDims& 
                              const ValueDims& ts, const std::string& layout, RowFindings& f) {
   auto a = layer_hyperparameters(sg, sl, ss);
   auto b = layer_hyperparameters(tg, tl, ts);
-  // Axes in the source's terms: a target in NHWC where the source is NCHW.
-  if (layout == "nchw-nhwc" && b.count("axis")) {
+  // Axes in the source's terms: a target in NHWC where the source is NCHW,
+  // judged on the anchors' own outputs (a layer's output may already be
+  // transposed for the next layer).
+  std::string rel = layout;
+  if (sl.anchor >= 0 && tl.anchor >= 0) {
+    const auto& so = sg.nodes[static_cast<size_t>(sl.anchor)].outputs;
+    const auto& to = tg.nodes[static_cast<size_t>(tl.anchor)].outputs;
+    const auto* da = so.empty() ? nullptr : dims_of(ss, so[0]);
+    const auto* db = to.empty() ? nullptr : dims_of(ts, to[0]);
+    if (da && db) rel = layout_relation(*da, *db);
+  }
+  if (rel == "nchw-nhwc" && b.count("axis")) {
     static const char* kMap[] = {"0", "2", "3", "1"};  // NHWC axis -> NCHW axis
     const std::string& ax = b["axis"];
     if (ax.size() == 1 && ax[0] >= '0' && ax[0] <= '3') b["axis"] = kMap[ax[0] - '0'];

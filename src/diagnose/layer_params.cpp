@@ -70,7 +70,7 @@ void set_bias(LinearParams& p, const Graph& g, const std::string& name) {
   if (f32_of(g, name, &b) && b.numel() == O) {
     p.bias = b.reshaped({O}).clone();
     p.has_bias = true;
-    p.bias_name = name;
+    p.bias_name = constant_root(g, name);
     if (is_int(g, name)) p.quantized = true;
   } else {
     p.bias = Tensor(DType::kF32, {O});
@@ -134,7 +134,7 @@ LinearParams anchor_params(const Graph& g, const Layer& l) {
   }
   p.valid = true;
   p.weight = w;
-  p.weight_name = wname;
+  p.weight_name = constant_root(g, wname);
   p.quantized = is_int(g, wname);
   set_bias(p, g, bname);
   if (n.op_type == "Gemm" && p.has_bias) {

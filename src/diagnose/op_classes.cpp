@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <map>
 #include <unordered_map>
@@ -12,23 +13,191 @@ namespace convfix {
 
 bool is_tflite(const Node& n) { return n.domain == "tflite" || n.domain == "tflite.custom"; }
 
-std::optional<Tensor> constant_value(const Graph& g, const std::string& name) {
-  if (name.empty()) return std::nullopt;
+namespace {
+
+bool is_default_domain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+// Arithmetic on constants (a BatchNorm lowered as scale = gamma / sqrt(var + eps), ...).
+bool is_arith(const std::string& op) {
+  return op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Sqrt" || op == "Reciprocal" ||
+         op == "Neg";
+}
+
+// Elementwise f32 arithmetic where the operands have the same number of
+// elements or one is a single value (the result takes the larger's dims).
+std::optional<Tensor> arith(const std::string& op, const Tensor& a, const Tensor* b) {
+  auto fa = a.to_f32();
+  if (!fa.ok()) return std::nullopt;
+  Tensor x = std::move(fa).value();
+  if (!b) {
+    Tensor y(DType::kF32, x.dims());
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      const float v = x.data<float>()[i];
+      y.data<float>()[i] = op == "Sqrt" ? std::sqrt(v) : op == "Reciprocal" ? 1.0f / v : -v;
+    }
+    return y;
+  }
+  auto fb = b->to_f32();
+  if (!fb.ok()) return std::nullopt;
+  Tensor z = std::move(fb).value();
+  const int64_t n = std::max(x.numel(), z.numel());
+  if ((x.numel() != n && x.numel() != 1) || (z.numel() != n && z.numel() != 1)) return std::nullopt;
+  Tensor y(DType::kF32, x.numel() == n ? x.dims() : z.dims());
+  for (int64_t i = 0; i < n; ++i) {
+    const float u = x.data<float>()[x.numel() == 1 ? 0 : i], v = z.data<float>()[z.numel() == 1 ? 0 : i];
+    y.data<float>()[i] = op == "Add" ? u + v : op == "Sub" ? u - v : op == "Mul" ? u * v : u / v;
+  }
+  return y;
+}
+
+// Ops whose output is computed here when their data input is a constant:
+// the weight-layout chains importers put in front of a Conv or MatMul
+// (Transpose of an HWIO kernel, Reshape of a depthwise filter, ...).
+bool foldable(const Node& n) {
+  if (!is_default_domain(n)) return false;
+  const std::string& op = n.op_type;
+  return op == "Transpose" || op == "Reshape" || op == "Identity" || op == "Cast" || op == "Squeeze" ||
+         op == "Unsqueeze" || op == "Flatten" || op == "Constant" || is_arith(op);
+}
+
+Tensor transpose_any(const Tensor& x, std::vector<int64_t> perm) {
+  const int64_t r = x.rank();
+  if (perm.empty())
+    for (int64_t i = r - 1; i >= 0; --i) perm.push_back(i);
+  std::vector<int64_t> dims(static_cast<size_t>(r)), in_strides(static_cast<size_t>(r), 1);
+  for (int64_t i = r - 2; i >= 0; --i) in_strides[static_cast<size_t>(i)] = in_strides[static_cast<size_t>(i + 1)] * x.dim(i + 1);
+  for (int64_t i = 0; i < r; ++i) dims[static_cast<size_t>(i)] = x.dim(perm[static_cast<size_t>(i)]);
+  Tensor y(x.dtype(), dims);
+  const size_t es = dtype_size(x.dtype());
+  const auto* src = static_cast<const uint8_t*>(x.raw());
+  auto* dst = static_cast<uint8_t*>(y.raw());
+  std::vector<int64_t> idx(static_cast<size_t>(r), 0);
+  for (int64_t o = 0; o < y.numel(); ++o) {
+    int64_t off = 0;
+    for (int64_t i = 0; i < r; ++i) off += idx[static_cast<size_t>(i)] * in_strides[static_cast<size_t>(perm[static_cast<size_t>(i)])];
+    std::memcpy(dst + static_cast<size_t>(o) * es, src + static_cast<size_t>(off) * es, es);
+    for (int64_t i = r - 1; i >= 0; --i) {
+      if (++idx[static_cast<size_t>(i)] < dims[static_cast<size_t>(i)]) break;
+      idx[static_cast<size_t>(i)] = 0;
+    }
+  }
+  if (x.quant() && !x.quant()->per_channel()) y.set_quant(x.quant());
+  return y;
+}
+
+std::optional<Tensor> eval_const(const Graph& g, const std::string& name, int depth) {
+  if (name.empty() || depth > 8) return std::nullopt;
   auto it = g.initializers.find(name);
   if (it != g.initializers.end()) return it->second;
   const int64_t p = g.producer(name);
   if (p < 0) return std::nullopt;
   const Node& n = g.nodes[static_cast<size_t>(p)];
-  if (n.op_type != "Constant" || !(n.domain.empty() || n.domain == "ai.onnx")) return std::nullopt;
-  const Attribute* a = n.attr("value");
-  if (a && a->kind == Attribute::Kind::kTensor) return a->t;
-  if ((a = n.attr("value_float"))) return Tensor::scalar_f32(a->f);
-  if ((a = n.attr("value_int"))) return Tensor::scalar_i64(a->i);
-  if ((a = n.attr("value_floats")))
-    return Tensor::from_vector<float>(DType::kF32, {static_cast<int64_t>(a->floats.size())}, a->floats);
-  if ((a = n.attr("value_ints")))
-    return Tensor::from_vector<int64_t>(DType::kI64, {static_cast<int64_t>(a->ints.size())}, a->ints);
-  return std::nullopt;
+  if (!foldable(n)) return std::nullopt;
+  if (n.op_type == "Constant") {
+    const Attribute* a = n.attr("value");
+    if (a && a->kind == Attribute::Kind::kTensor) return a->t;
+    if ((a = n.attr("value_float"))) return Tensor::scalar_f32(a->f);
+    if ((a = n.attr("value_int"))) return Tensor::scalar_i64(a->i);
+    if ((a = n.attr("value_floats")))
+      return Tensor::from_vector<float>(DType::kF32, {static_cast<int64_t>(a->floats.size())}, a->floats);
+    if ((a = n.attr("value_ints")))
+      return Tensor::from_vector<int64_t>(DType::kI64, {static_cast<int64_t>(a->ints.size())}, a->ints);
+    return std::nullopt;
+  }
+  if (n.inputs.empty()) return std::nullopt;
+  auto x = eval_const(g, n.inputs[0], depth + 1);
+  if (!x || x->layout() != MemoryLayout::kPlain) return std::nullopt;
+  const std::string& op = n.op_type;
+  if (is_arith(op)) {
+    if (op == "Sqrt" || op == "Reciprocal" || op == "Neg") return arith(op, *x, nullptr);
+    auto y = n.inputs.size() > 1 ? eval_const(g, n.inputs[1], depth + 1) : std::nullopt;
+    if (!y) return std::nullopt;
+    return arith(op, *x, &*y);
+  }
+  if (op == "Identity") return x;
+  if (op == "Transpose") {
+    auto perm = n.attr_ints("perm");
+    if (!perm.empty() && static_cast<int64_t>(perm.size()) != x->rank()) return std::nullopt;
+    return transpose_any(*x, perm);
+  }
+  if (op == "Cast") {
+    if (n.attr_int("to", 1) != 1) return std::nullopt;  // only to float32
+    auto f = x->to_f32();
+    return f.ok() ? std::optional<Tensor>(std::move(f).value()) : std::nullopt;
+  }
+  std::vector<int64_t> dims;
+  if (op == "Reshape") {
+    auto shape = n.inputs.size() > 1 ? eval_const(g, n.inputs[1], depth + 1) : std::nullopt;
+    if (!shape) return std::nullopt;
+    dims = shape->to_i64_vector();
+    int64_t known = 1, infer = -1;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (dims[i] == 0 && i < static_cast<size_t>(x->rank())) dims[i] = x->dim(static_cast<int64_t>(i));
+      if (dims[i] == -1) infer = static_cast<int64_t>(i);
+      else known *= dims[i];
+    }
+    if (infer >= 0 && known > 0) dims[static_cast<size_t>(infer)] = x->numel() / known;
+  } else if (op == "Flatten") {
+    int64_t axis = n.attr_int("axis", 1);
+    if (axis < 0) axis += x->rank();
+    int64_t a = 1, b = 1;
+    for (int64_t i = 0; i < x->rank(); ++i) (i < axis ? a : b) *= x->dim(i);
+    dims = {a, b};
+  } else {  // Squeeze / Unsqueeze
+    std::vector<int64_t> axes = n.attr_ints("axes");
+    if (axes.empty() && n.inputs.size() > 1) {
+      auto ax = eval_const(g, n.inputs[1], depth + 1);
+      if (ax) axes = ax->to_i64_vector();
+    }
+    if (op == "Squeeze") {
+      for (int64_t i = 0; i < x->rank(); ++i) {
+        bool drop = axes.empty() ? x->dim(i) == 1 : false;
+        for (int64_t a : axes) drop = drop || a == i || a + x->rank() == i;
+        if (!drop) dims.push_back(x->dim(i));
+      }
+    } else {
+      const int64_t r = x->rank() + static_cast<int64_t>(axes.size());
+      std::vector<bool> ins(static_cast<size_t>(r), false);
+      for (int64_t a : axes) ins[static_cast<size_t>(a < 0 ? a + r : a)] = true;
+      int64_t k = 0;
+      for (int64_t i = 0; i < r; ++i) dims.push_back(ins[static_cast<size_t>(i)] ? 1 : x->dim(k++));
+    }
+  }
+  if (num_elements(dims) != x->numel()) return std::nullopt;
+  return x->reshaped(dims);
+}
+
+bool is_const_value(const Graph& g, const std::string& name, int depth) {
+  if (name.empty() || depth > 8) return false;
+  if (g.initializers.count(name)) return true;
+  const int64_t p = g.producer(name);
+  if (p < 0) return false;
+  const Node& n = g.nodes[static_cast<size_t>(p)];
+  if (!foldable(n)) return false;
+  if (n.op_type == "Constant") return true;
+  if (n.inputs.empty()) return false;
+  for (const auto& in : n.inputs)
+    if (!in.empty() && !is_const_value(g, in, depth + 1)) return false;
+  return true;
+}
+
+}  // namespace
+
+std::optional<Tensor> constant_value(const Graph& g, const std::string& name) { return eval_const(g, name, 0); }
+
+bool is_constant(const Graph& g, const std::string& name) { return is_const_value(g, name, 0); }
+
+std::string constant_root(const Graph& g, const std::string& name) {
+  std::string v = name;
+  for (int depth = 0; depth < 9 && !v.empty(); ++depth) {
+    if (g.initializers.count(v)) return v;
+    const int64_t p = g.producer(v);
+    if (p < 0) return name;
+    const Node& n = g.nodes[static_cast<size_t>(p)];
+    if (!foldable(n) || n.op_type == "Constant" || n.inputs.empty()) return n.op_type == "Constant" ? v : name;
+    v = n.inputs[0];
+  }
+  return name;
 }
 
 OpClass op_class(const Node& n) {
@@ -93,7 +262,7 @@ std::vector<int64_t> reduce_axes(const Node& n, const Graph& g) {
 }
 
 bool const_input(const Node& n, const Graph& g, size_t i) {
-  return i < n.inputs.size() && constant_value(g, n.inputs[i]).has_value();
+  return i < n.inputs.size() && is_constant(g, n.inputs[i]);
 }
 
 }  // namespace

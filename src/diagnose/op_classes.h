@@ -40,9 +40,15 @@ std::string fused_activation_name(const Node& n);
 
 bool is_tflite(const Node& n);
 
-// The value of a constant: an initializer, or the output of an ONNX
-// Constant node (value / value_float(s) / value_int(s)); nullopt otherwise.
-// The tensor shares the graph's buffer.
+// The value of a constant: an initializer, the output of an ONNX Constant
+// node, or a layout chain over one (Transpose, Reshape, Flatten, Squeeze,
+// Unsqueeze, Identity, Cast to float — what importers put between a file's
+// kernel layout and a Conv/MatMul), computed here; nullopt otherwise.
 std::optional<Tensor> constant_value(const Graph& g, const std::string& name);
+// Whether constant_value would succeed (without computing it).
+bool is_constant(const Graph& g, const std::string& name);
+// The initializer (or Constant output) at the root of such a chain: the
+// name the file gives the tensor. `name` itself when there is no chain.
+std::string constant_root(const Graph& g, const std::string& name);
 
 }  // namespace convfix
