@@ -55,6 +55,10 @@ struct Layer {
   std::vector<size_t> pre;         // absorbed Pad nodes before the anchor
   std::vector<size_t> post;        // absorbed nodes after the anchor, in order
   std::string output;              // value at the end of the layer
+  // The value compared across models: the output before trailing Transposes
+  // (a Transpose at the end of a chain usually prepares the next layer's
+  // input layout, e.g. NHWC -> NCHW in front of the next Conv).
+  std::string compare_output;
   std::vector<int> inputs;         // layer ids feeding the anchor (data inputs, in order)
   std::string name;                // the anchor's node name (or the input's name)
   std::string op;                  // the anchor's op type as the file names it

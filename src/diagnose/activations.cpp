@@ -86,6 +86,23 @@ bool comparable(const Tensor& a, const Tensor& b, Tensor* out, std::string* how)
   return true;
 }
 
+// A rank-4 tensor with its axes permuted (out axis i = in axis perm[i]).
+Tensor permuted(const Tensor& t, const std::vector<int64_t>& perm) {
+  std::vector<int64_t> d(4);
+  for (int i = 0; i < 4; ++i) d[static_cast<size_t>(i)] = t.dim(perm[static_cast<size_t>(i)]);
+  Tensor r(DType::kF32, d);
+  int64_t st[4] = {t.dim(1) * t.dim(2) * t.dim(3), t.dim(2) * t.dim(3), t.dim(3), 1};
+  const float* s = t.data<float>();
+  float* o = r.data<float>();
+  int64_t k = 0;
+  for (int64_t a = 0; a < d[0]; ++a)
+    for (int64_t b = 0; b < d[1]; ++b)
+      for (int64_t c = 0; c < d[2]; ++c)
+        for (int64_t e = 0; e < d[3]; ++e)
+          o[k++] = s[a * st[perm[0]] + b * st[perm[1]] + c * st[perm[2]] + e * st[perm[3]]];
+  return r;
+}
+
 struct Err {
   double mad = 0, rel = 0;
 };
@@ -173,8 +190,8 @@ Expected<ActivationResult> analyze_activations(const DiagnoseOptions& o, ModelSt
   for (const auto& row : a.rows) {
     if (row.status != "matched") continue;
     rows.push_back(&row);
-    sw.insert(src.layers[static_cast<size_t>(row.source_layer)].output);
-    tw.insert(tgt.layers[static_cast<size_t>(row.target_layer)].output);
+    sw.insert(src.layers[static_cast<size_t>(row.source_layer)].compare_output);
+    tw.insert(tgt.layers[static_cast<size_t>(row.target_layer)].compare_output);
   }
   if (rows.empty()) {
     r.note = "no matched layers to compare";
@@ -193,7 +210,7 @@ Expected<ActivationResult> analyze_activations(const DiagnoseOptions& o, ModelSt
     if (noise_runs < 2 && xs.dtype() == DType::kF32) {
       CONVFIX_ASSIGN_OR_RETURN(auto pv, capture(source, perturb(xs), sw));
       for (const AlignmentRow* row : rows) {
-        const std::string& v = src.layers[static_cast<size_t>(row->source_layer)].output;
+        const std::string& v = src.layers[static_cast<size_t>(row->source_layer)].compare_output;
         auto i = sv.find(v);
         auto j = pv.find(v);
         if (i == sv.end() || j == pv.end()) continue;
@@ -206,8 +223,8 @@ Expected<ActivationResult> analyze_activations(const DiagnoseOptions& o, ModelSt
     CONVFIX_ASSIGN_OR_RETURN(auto tv, capture(target, xt, tw));
     for (const AlignmentRow* row : rows) {
       const size_t k = static_cast<size_t>(row->index);
-      const std::string& vs = src.layers[static_cast<size_t>(row->source_layer)].output;
-      const std::string& vt = tgt.layers[static_cast<size_t>(row->target_layer)].output;
+      const std::string& vs = src.layers[static_cast<size_t>(row->source_layer)].compare_output;
+      const std::string& vt = tgt.layers[static_cast<size_t>(row->target_layer)].compare_output;
       auto i = sv.find(vs);
       auto j = tv.find(vt);
       if (i == sv.end() || j == tv.end()) continue;
@@ -215,7 +232,19 @@ Expected<ActivationResult> analyze_activations(const DiagnoseOptions& o, ModelSt
       std::string h;
       if (!comparable(x, y, &yy, &h)) continue;
       how[k] = h;
-      const Err e = error_of(x, yy);
+      Err e = error_of(x, yy);
+      if (h == "reshape" && (x.rank() == 4 || y.rank() == 4)) {
+        // A map on one side, its flattening on the other: the flatten order
+        // is the next layer's business (its weights say which order it
+        // expects), so compare in the order that fits.
+        const Tensor& m4 = x.rank() == 4 ? x : y;
+        const Tensor& other = x.rank() == 4 ? y : x;
+        for (const auto& perm : {std::vector<int64_t>{0, 2, 3, 1}, std::vector<int64_t>{0, 3, 1, 2}}) {
+          Tensor p = permuted(m4, perm);
+          const Err e2 = x.rank() == 4 ? error_of(p, other.reshaped(p.dims())) : error_of(other, p.reshaped(other.dims()));
+          if (e2.rel < e.rel) e = e2;
+        }
+      }
       f[k].has_act = true;
       f[k].act_per_image.push_back({{"image", image}, {"discrepant", is_discrepant}, {"mean_abs_diff", e.mad},
                                     {"rel_error", e.rel}});

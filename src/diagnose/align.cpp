@@ -217,8 +217,8 @@ Alignment align_layers(const LayerGraph& src, const LayerGraph& tgt, const Value
     if (r.status == "matched") {
       ++a.matched;
       if (ss && ts) {
-        auto i = ss->find(src.layers[static_cast<size_t>(r.source_layer)].output);
-        auto j = ts->find(tgt.layers[static_cast<size_t>(r.target_layer)].output);
+        auto i = ss->find(src.layers[static_cast<size_t>(r.source_layer)].compare_output);
+        auto j = ts->find(tgt.layers[static_cast<size_t>(r.target_layer)].compare_output);
         if (i != ss->end() && j != ts->end()) r.layout = layout_relation(i->second, j->second);
       }
     } else if (r.status == "removed") {

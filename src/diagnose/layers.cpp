@@ -192,6 +192,15 @@ struct Builder {
 LayerGraph build_layers(const Graph& g, const ValueDims* shapes) {
   Builder b(g, shapes);
   b.build();
+  for (Layer& l : b.lg.layers) {
+    l.compare_output = l.output;
+    for (auto it = l.post.rbegin(); it != l.post.rend(); ++it) {
+      const Node& n = g.nodes[*it];
+      if (n.op_type != "Transpose" && n.op_type != "TRANSPOSE") break;
+      if (n.inputs.empty() || n.inputs[0].empty()) break;
+      l.compare_output = n.inputs[0];
+    }
+  }
   return std::move(b.lg);
 }
 
