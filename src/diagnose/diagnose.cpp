@@ -34,27 +34,23 @@ nlohmann::json alignment_json(const LayerGraph& src, const LayerGraph& tgt, cons
   for (const auto& r : a.rows) {
     nlohmann::json j = {{"index", r.index}, {"status", r.status}, {"confidence", r.confidence},
                         {"method", r.method}, {"layout", r.layout}};
-    if (r.source_layer >= 0) {
-      const Layer& l = src.layers[static_cast<size_t>(r.source_layer)];
-      j["source_node"] = l.name;
-      j["source_op"] = l.kind == "input" ? "input" : l.op;
-      j["source_kind"] = l.kind;
-      j["source_nodes"] = src.node_names(l);
-    } else {
-      j["source_node"] = nullptr;
-      j["source_op"] = nullptr;
-    }
-    if (r.target_layer >= 0) {
-      const Layer& l = tgt.layers[static_cast<size_t>(r.target_layer)];
-      j["target_node"] = l.name;
-      j["target_op"] = l.kind == "input" ? "input" : l.op;
-      j["target_kind"] = l.kind;
-      j["target_nodes"] = tgt.node_names(l);
-    } else {
-      j["target_node"] = nullptr;
-      j["target_op"] = nullptr;
-      j["target_nodes"] = nlohmann::json::array();
-    }
+    // The same fields for each side: "<side>_node", "_op", "_kind", "_nodes".
+    auto side = [&](const char* name, const LayerGraph& lg, int id) {
+      const std::string p = name;
+      if (id < 0) {
+        j[p + "_node"] = nullptr;
+        j[p + "_op"] = nullptr;
+        j[p + "_nodes"] = nlohmann::json::array();
+        return;
+      }
+      const Layer& l = lg.layers[static_cast<size_t>(id)];
+      j[p + "_node"] = l.name;
+      j[p + "_op"] = l.kind == "input" ? "input" : l.op;
+      j[p + "_kind"] = l.kind;
+      j[p + "_nodes"] = lg.node_names(l);
+    };
+    side("source", src, r.source_layer);
+    side("target", tgt, r.target_layer);
     rows.push_back(std::move(j));
   }
   return {{"rows", rows}, {"matched", a.matched}, {"removed", a.removed}, {"inserted", a.inserted},

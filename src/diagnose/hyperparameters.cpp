@@ -11,13 +11,6 @@ namespace convfix {
 
 namespace {
 
-std::string num(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 std::string ints(const std::vector<int64_t>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
@@ -143,7 +136,7 @@ std::map<std::string, std::string> layer_hyperparameters(const Graph& g, const L
     ExplicitPad p = explicit_pad(g, g.nodes[idx]);
     if (!p.ok) continue;
     for (int k = 0; k < 4; ++k) extra[static_cast<size_t>(k)] += p.tlbr[static_cast<size_t>(k)];
-    pad_note = p.mode == "constant" ? "explicit Pad, value " + num(p.value) : "explicit Pad, " + p.mode;
+    pad_note = p.mode == "constant" ? "explicit Pad, value " + format_number(p.value) : "explicit Pad, " + p.mode;
   }
   const bool has_extra = std::any_of(extra.begin(), extra.end(), [](int64_t v) { return v != 0; });
 
@@ -245,20 +238,20 @@ std::map<std::string, std::string> layer_hyperparameters(const Graph& g, const L
     if (axis < 0 && rank > 0) axis += rank;
     h["axis"] = std::to_string(axis);
     if (k == "softmax" && !tfl && g.opset() < 13 && rank > 2) h["axis"] += " (opset < 13: flattened from this axis)";
-    if (tfl && k == "softmax") h["beta"] = num(n.attr_float("beta", 1.0f));
+    if (tfl && k == "softmax") h["beta"] = format_number(n.attr_float("beta", 1.0f));
   } else if (k == "lrn") {
     if (tfl) {
       const int64_t r = n.attr_int("radius", 5);
       h["size"] = std::to_string(2 * r + 1);
-      h["alpha_per_element"] = num(n.attr_float("alpha", 1.0f));
-      h["beta"] = num(n.attr_float("beta", 0.5f));
-      h["bias"] = num(n.attr_float("bias", 1.0f));
+      h["alpha_per_element"] = format_number(n.attr_float("alpha", 1.0f));
+      h["beta"] = format_number(n.attr_float("beta", 0.5f));
+      h["bias"] = format_number(n.attr_float("bias", 1.0f));
     } else {
       const int64_t size = n.attr_int("size", 1);
       h["size"] = std::to_string(size);
-      h["alpha_per_element"] = num(n.attr_float("alpha", 1e-4f) / static_cast<double>(size));
-      h["beta"] = num(n.attr_float("beta", 0.75f));
-      h["bias"] = num(n.attr_float("bias", 1.0f));
+      h["alpha_per_element"] = format_number(n.attr_float("alpha", 1e-4f) / static_cast<double>(size));
+      h["beta"] = format_number(n.attr_float("beta", 0.75f));
+      h["bias"] = format_number(n.attr_float("bias", 1.0f));
     }
   } else if (k == "resize") {
     if (tfl) {
@@ -279,7 +272,7 @@ std::map<std::string, std::string> layer_hyperparameters(const Graph& g, const L
       h["output_dims_sorted"] = ints(sorted);
     }
   } else if (k == "norm") {
-    h["epsilon"] = num(n.attr_float("epsilon", 1e-5f));
+    h["epsilon"] = format_number(n.attr_float("epsilon", 1e-5f));
   } else if (k == "globalpool" || k == "reduce") {
     h["op"] = n.op_type == "GlobalMaxPool" || n.op_type == "REDUCE_MAX" || n.op_type == "ReduceMax" ? "max" : "mean";
   } else if (k == "dense") {
@@ -287,7 +280,7 @@ std::map<std::string, std::string> layer_hyperparameters(const Graph& g, const L
   }
   // BatchNorm epsilon where a normalisation is folded into this layer.
   for (size_t idx : l.post)
-    if (g.nodes[idx].op_type == "BatchNormalization") h["bn_epsilon"] = num(g.nodes[idx].attr_float("epsilon", 1e-5f));
+    if (g.nodes[idx].op_type == "BatchNormalization") h["bn_epsilon"] = format_number(g.nodes[idx].attr_float("epsilon", 1e-5f));
   return h;
 }
 

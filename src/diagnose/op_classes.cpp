@@ -13,6 +13,13 @@ namespace convfix {
 
 bool is_tflite(const Node& n) { return n.domain == "tflite" || n.domain == "tflite.custom"; }
 
+std::string format_number(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 namespace {
 
 bool is_default_domain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
@@ -342,12 +349,6 @@ std::string fused_activation_name(const Node& n) {
 }
 
 namespace {
-std::string num(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
 bool scalar_of(const Graph& g, const std::string& v, double* out) {
   auto tp = constant_value(g, v);
   if (!tp) return false;
@@ -367,7 +368,7 @@ std::string activation_name(const Node& n, const Graph& g) {
     if (op == "RELU6") return "relu6";
     if (op == "RELU_N1_TO_1") return "clip(-1,1)";
     if (op == "RELU_0_TO_1") return "clip(0,1)";
-    if (op == "LEAKY_RELU") return "leaky_relu(" + num(n.attr_float("alpha", 0.2f)) + ")";
+    if (op == "LEAKY_RELU") return "leaky_relu(" + format_number(n.attr_float("alpha", 0.2f)) + ")";
     if (op == "PRELU") return "prelu";
     if (op == "LOGISTIC") return "sigmoid";
     if (op == "TANH") return "tanh";
@@ -387,16 +388,16 @@ std::string activation_name(const Node& n, const Graph& g) {
     if (n.inputs.size() > 2) scalar_of(g, n.inputs[2], &hi);
     if (lo == 0 && hi == 6) return "relu6";
     if (lo == 0 && std::isinf(hi)) return "relu";
-    return "clip(" + num(lo) + "," + num(hi) + ")";
+    return "clip(" + format_number(lo) + "," + format_number(hi) + ")";
   }
-  if (op == "LeakyRelu") return "leaky_relu(" + num(n.attr_float("alpha", 0.01f)) + ")";
+  if (op == "LeakyRelu") return "leaky_relu(" + format_number(n.attr_float("alpha", 0.01f)) + ")";
   if (op == "PRelu") return "prelu";
   if (op == "Sigmoid") return "sigmoid";
   if (op == "Tanh") return "tanh";
   if (op == "HardSwish") return "hard_swish";
   if (op == "HardSigmoid")
-    return "hard_sigmoid(" + num(n.attr_float("alpha", 0.2f)) + "," + num(n.attr_float("beta", 0.5f)) + ")";
-  if (op == "Elu") return "elu(" + num(n.attr_float("alpha", 1.0f)) + ")";
+    return "hard_sigmoid(" + format_number(n.attr_float("alpha", 0.2f)) + "," + format_number(n.attr_float("beta", 0.5f)) + ")";
+  if (op == "Elu") return "elu(" + format_number(n.attr_float("alpha", 1.0f)) + ")";
   if (op == "Selu") return "selu";
   if (op == "Softplus") return "softplus";
   if (op == "Gelu") return "gelu";

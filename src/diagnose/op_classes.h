@@ -40,6 +40,9 @@ std::string fused_activation_name(const Node& n);
 
 bool is_tflite(const Node& n);
 
+// A number as diagnosis prints it in hyperparameter values: "%g", "inf", "-inf".
+std::string format_number(double v);
+
 // The value of a constant: an initializer, the output of an ONNX Constant
 // node, or a layout chain over one (Transpose, Reshape, Flatten, Squeeze,
 // Unsqueeze, Identity, Cast to float — what importers put between a file's
