@@ -19,33 +19,15 @@
 
 const fs = require('fs');
 const path = require('path');
-const vm = require('vm');
+const {installShim} = require('./tflite_shim.js');
 
 const ROOT = path.resolve(__dirname, '..');
-const WASM_DIR = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-tflite', 'wasm');
 
 function fail(msg) {
   process.stderr.write(`tflite_run: ${msg}\n`);
   process.exit(2);
 }
 
-// ---- Node shim: tfjs-tflite takes its web-worker path when there is no
-// `window`; give it a worker-like global and feed it the non-threaded SIMD
-// build with the .wasm bytes, so nothing is fetched.
-function installShim() {
-  globalThis.self = globalThis;
-  globalThis.self.location = {href: `file://${WASM_DIR}/`, origin: 'file://', protocol: 'file:'};
-  if (typeof globalThis.navigator === 'undefined' || !globalThis.navigator.hardwareConcurrency) {
-    Object.defineProperty(globalThis, 'navigator', {value: {hardwareConcurrency: 1}, configurable: true, writable: true});
-  }
-  globalThis.importScripts = () => {
-    const glue = path.join(WASM_DIR, 'tflite_web_api_cc_simd.js');
-    vm.runInThisContext(fs.readFileSync(glue, 'utf8'), {filename: glue});
-    const factory = globalThis.tflite_web_api_ModuleFactory;
-    const wasmBinary = fs.readFileSync(path.join(WASM_DIR, 'tflite_web_api_cc_simd.wasm'));
-    globalThis.tflite_web_api_ModuleFactory = (opts) => factory(Object.assign({}, opts, {wasmBinary}));
-  };
-}
 
 // ---- .npy (version 1-3, little-endian, C order)
 const NPY_DTYPES = {

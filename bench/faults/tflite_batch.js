@@ -11,30 +11,15 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const vm = require('vm');
+const {installShim, WASM_DIR} = require('../../tools/tflite_shim.js');
 const {readNpy, writeNpy} = require('./npy');
 
-const WASM_DIR = path.join(__dirname, '..', '..', 'node_modules', '@tensorflow', 'tfjs-tflite', 'wasm');
 
 function fail(msg) {
   process.stderr.write(`tflite_batch: ${String(msg).split('\n')[0]}\n`);
   process.exit(2);
 }
 
-function installShim() {
-  globalThis.self = globalThis;
-  globalThis.self.location = {href: `file://${WASM_DIR}/`, origin: 'file://', protocol: 'file:'};
-  if (typeof globalThis.navigator === 'undefined' || !globalThis.navigator.hardwareConcurrency) {
-    Object.defineProperty(globalThis, 'navigator', {value: {hardwareConcurrency: 1}, configurable: true, writable: true});
-  }
-  globalThis.importScripts = () => {
-    const glue = path.join(WASM_DIR, 'tflite_web_api_cc_simd.js');
-    vm.runInThisContext(fs.readFileSync(glue, 'utf8'), {filename: glue});
-    const factory = globalThis.tflite_web_api_ModuleFactory;
-    const wasmBinary = fs.readFileSync(path.join(WASM_DIR, 'tflite_web_api_cc_simd.wasm'));
-    globalThis.tflite_web_api_ModuleFactory = (opts) => factory(Object.assign({}, opts, {wasmBinary}));
-  };
-}
 
 async function main() {
   const [modelPath, xPath, outPath] = process.argv.slice(2);
