@@ -18,6 +18,8 @@ void add_inspect(CLI::App& app, int* exit_code);
 void add_run(CLI::App& app, int* exit_code);
 void add_compare(CLI::App& app, int* exit_code);
 void add_diagnose(CLI::App& app, int* exit_code);
+void add_repair(CLI::App& app, int* exit_code);
+void add_demo(CLI::App& app, int* exit_code);
 
 // The options compare and diagnose share: models of the chain, images,
 // presets, batch/threads/top-k, geometry, labels, JSON file and cache.

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   convfix::cli::add_run(app, &exit_code);
   convfix::cli::add_compare(app, &exit_code);
   convfix::cli::add_diagnose(app, &exit_code);
+  convfix::cli::add_repair(app, &exit_code);
+  convfix::cli::add_demo(app, &exit_code);
   // An unknown command word would otherwise read "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
