@@ -1,5 +1,6 @@
 // The diagnose report page (contract in convfix/report.h; the sections are
-// documented in docs/DIAGNOSIS.md, section "Report").
+// documented in docs/DIAGNOSIS.md, section "Report"), the parts of it that the
+// repair page embeds (report/page.h) and the entry points for both pages.
 #include "convfix/report.h"
 
 #include <algorithm>
@@ -10,28 +11,20 @@
 #include <exception>
 #include <map>
 #include <new>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "convfix/fileio.h"
 #include "report/html.h"
+#include "report/page.h"
 #include "report/svg_plot.h"
 
 namespace convfix {
 
 namespace report {
-namespace {
 
-// Tables longer than this start collapsed.
-constexpr size_t kOpenRows = 60;
-// Suspects shown open; the others start collapsed.
-constexpr size_t kOpenSuspects = 10;
-// Rows outside [0, kMaxPlotRows) are not plotted (a corrupt row number must
-// not make a plot millions of pixels wide).
-constexpr int64_t kMaxPlotRows = 100000;
-bool plottable(int64_t row) { return row >= 0 && row < kMaxPlotRows; }
-
-const char* kCss = R"CSS(
+const char* const kCss = R"CSS(
 :root { --fg:#1d232b; --muted:#5b6570; --line:#d5dae0; --bg:#ffffff; --soft:#f4f6f8; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--fg);
@@ -88,16 +81,6 @@ svg.plot .marker-label { font-size: 11px; font-weight: 600; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 )CSS";
 
-struct Ctx {
-  const Json* root = nullptr;
-  const Json* compare = nullptr;           // the compare object, or nullptr
-  const Json* models = nullptr;            // compare.models
-  std::map<int64_t, std::string> image_file;
-  std::vector<int64_t> disc_images, agree_images;  // activation analysis
-  std::set<int64_t> suspect_rows;
-  std::vector<int64_t> top_suspect_rows;   // rows of the first kOpenSuspects suspects, by rank
-  int64_t rows = 0;                        // alignment rows (x extent of the plots)
-};
 
 std::string num_cell(const Json* j) {
   auto v = number(j);
@@ -107,14 +90,14 @@ std::string pct_cell(const Json* j) {
   auto v = number(j);
   return "<td class=\"num\">" + (v ? fmt_pct(*v) : std::string("—")) + "</td>";
 }
-std::string text_cell(const Json* j, const char* cls = nullptr) {
+std::string text_cell(const Json* j, const char* cls) {
   return std::string("<td") + (cls ? std::string(" class=\"") + cls + "\"" : "") + ">" + cell(j) + "</td>";
 }
 std::string yes_no_cell(const Json* j) {
   auto b = boolean(j);
   return std::string("<td>") + (b ? (*b ? "yes" : "no") : "—") + "</td>";
 }
-std::string th(const char* s, bool num = false) {
+std::string th(const char* s, bool num) {
   return std::string("<th") + (num ? " class=\"num\"" : "") + ">" + s + "</th>";
 }
 std::string str_or(const Json* j, const std::string& fallback) {
@@ -128,6 +111,36 @@ void open_details(std::string& o, const std::string& summary_html, bool open) {
 }
 void close_details(std::string& o) { o += "</div></details>"; }
 
+std::string node_pair_html(const Json* src, const Json* tgt) {
+  if (string_of(src) && string_of(src) == string_of(tgt))
+    return "<span class=\"name\">" + cell(src) + "</span> <span class=\"muted\">(same name in both)</span>";
+  return "<span class=\"name\">" + cell(src, "(none)") + "</span> ↔ <span class=\"name\">" + cell(tgt, "(none)") +
+         "</span>";
+}
+
+std::string row_text(const Json* layer, int64_t row) {
+  std::string s = "row " + std::to_string(row) + ": " + str_or(member(layer, "source_node"), "(none)") + " ↔ " +
+                  str_or(member(layer, "target_node"), "(none)");
+  if (auto op = string_of(member(layer, "op"))) s += " (" + *op + ")";
+  return s;
+}
+
+namespace {
+
+// Suspects shown open; the others start collapsed.
+constexpr size_t kOpenSuspects = 10;
+
+struct Ctx {
+  const Json* root = nullptr;
+  const Json* compare = nullptr;           // the compare object, or nullptr
+  const Json* models = nullptr;            // compare.models
+  std::map<int64_t, std::string> image_file;
+  std::vector<int64_t> disc_images, agree_images;  // activation analysis
+  std::set<int64_t> suspect_rows;
+  std::vector<int64_t> top_suspect_rows;   // rows of the first kOpenSuspects suspects, by rank
+  int64_t rows = 0;                        // alignment rows (x extent of the plots)
+};
+
 std::string model_label(const Ctx& c, int64_t index) {
   const Json* m = element(c.models, static_cast<size_t>(std::max<int64_t>(index, 0)));
   if (index < 0 || !m) return "model " + std::to_string(index);
@@ -140,27 +153,10 @@ std::string image_label(const Ctx& c, int64_t index) {
   return "image " + std::to_string(index) + (it != c.image_file.end() ? " (" + base_name(it->second) + ")" : "");
 }
 
-std::string node_pair_html(const Json* src, const Json* tgt) {
-  if (string_of(src) && string_of(src) == string_of(tgt))
-    return "<span class=\"name\">" + cell(src) + "</span> <span class=\"muted\">(same name in both)</span>";
-  return "<span class=\"name\">" + cell(src, "(none)") + "</span> ↔ <span class=\"name\">" + cell(tgt, "(none)") +
-         "</span>";
-}
-
 // ---- header and verdict ------------------------------------------------------
 
-void header(std::string& o, const Ctx& c) {
+void header_table(std::string& o, const Ctx& c) {
   const Json* r = c.root;
-  o += "<header><h1>convfix diagnose report</h1>";
-  auto sv = integer(member(r, "schema_version"));
-  if (!sv || *sv != 1)
-    o += "<p class=\"note\"><strong>Note:</strong> this page was written for diagnose schema version 1; the "
-         "document says " + (sv ? std::to_string(*sv) : std::string("nothing")) +
-         ". Fields it does not know are not shown.</p>";
-  o += "<nav><a href=\"#verdict\">Verdict</a><a href=\"#suspects\">Suspects</a><a href=\"#discrepancy\">Discrepancy</a>"
-       "<a href=\"#plots\">Layer plot</a><a href=\"#tau\">τ histogram</a><a href=\"#alignment\">Alignment</a>"
-       "<a href=\"#layers\">Layers</a><a href=\"#preprocessing\">Preprocessing</a><a href=\"#errors\">Errors</a>"
-       "<a href=\"#timings\">Timings</a></nav>";
   o += "<table class=\"kv\">";
   // Models: from compare (roles, chain order) when present, else the top-level source/target.
   if (array_size(c.models) > 0) {
@@ -205,7 +201,15 @@ void header(std::string& o, const Ctx& c) {
   }
   o += "<tr><th>Discrepancy rate</th><td colspan=\"2\">" + rate + "</td></tr>";
   o += "<tr><th>Images</th><td colspan=\"2\">" + cell(member(r, "image_count")) + "</td></tr>";
-  o += "</table></header>";
+  o += "</table>";
+}
+
+void header(std::string& o, const Ctx& c) {
+  o += "<header><h1>convfix diagnose report</h1>";
+  o += diagnose_schema_note(*c.root);
+  o += diagnose_nav();
+  header_table(o, c);
+  o += "</header>";
 }
 
 void verdict_section(std::string& o, const Ctx& c) {
@@ -419,12 +423,6 @@ std::string hsl(double h, double s, double l) {
   return buf;
 }
 
-std::string row_text(const Json* layer, int64_t row) {
-  std::string s = "row " + std::to_string(row) + ": " + str_or(member(layer, "source_node"), "(none)") + " ↔ " +
-                  str_or(member(layer, "target_node"), "(none)");
-  if (auto op = string_of(member(layer, "op"))) s += " (" + *op + ")";
-  return s;
-}
 
 void plots_section(std::string& o, const Ctx& c) {
   o += "<section id=\"plots\"><h2>Differences along the model</h2>";
@@ -865,46 +863,7 @@ void preprocessing_section(std::string& o, const Ctx& c) {
   o += "</section>";
 }
 
-void errors_section(std::string& o, const Ctx& c) {
-  o += "<section id=\"errors\"><h2>Errors</h2>";
-  const Json* e = member(c.root, "errors");
-  if (array_size(e) == 0) {
-    o += "<p class=\"note\">None.</p></section>";
-    return;
-  }
-  o += "<table class=\"errors\"><thead><tr>" + th("Stage") + th("Message") + "</tr></thead><tbody>";
-  for (size_t i = 0; i < array_size(e); ++i) {
-    const Json* x = element(e, i);
-    if (is_object(x)) o += "<tr>" + text_cell(member(x, "stage")) + text_cell(member(x, "message"), "name") + "</tr>";
-    else o += "<tr><td></td>" + text_cell(x, "name") + "</tr>";
-  }
-  o += "</tbody></table></section>";
-}
-
-void timings_section(std::string& o, const Ctx& c) {
-  o += "<section id=\"timings\"><h2>Timings</h2>";
-  const Json* t = member(c.root, "timings_s");
-  if (!is_object(t) || t->empty()) {
-    o += "<p class=\"note\">Not recorded.</p></section>";
-    return;
-  }
-  o += "<table class=\"timings\"><thead><tr>" + th("Stage") + th("Seconds", true) + "</tr></thead><tbody>";
-  // The documented stages in pipeline order, then any other key.
-  static const char* kStages[] = {"compare", "static", "preprocessing", "activations"};
-  for (const char* k : kStages)
-    if (const Json* v = member(t, k)) o += "<tr><td>" + std::string(k) + "</td>" + num_cell(v) + "</tr>";
-  for (auto it = t->begin(); it != t->end(); ++it) {
-    const std::string& k = it.key();
-    if (k == "total" || std::find_if(std::begin(kStages), std::end(kStages), [&](const char* s) { return k == s; }) !=
-                            std::end(kStages))
-      continue;
-    o += "<tr><td>" + escape(k) + "</td>" + num_cell(&it.value()) + "</tr>";
-  }
-  if (const Json* v = member(t, "total")) o += "<tr><th>total</th>" + num_cell(v) + "</tr>";
-  o += "</tbody></table></section>";
-}
-
-std::string render(const Json& doc) {
+Ctx make_ctx(const Json& doc) {
   Ctx c;
   c.root = &doc;
   c.compare = is_object(member(&doc, "compare")) ? member(&doc, "compare") : nullptr;
@@ -930,18 +889,10 @@ std::string render(const Json& doc) {
     if (std::find(c.top_suspect_rows.begin(), c.top_suspect_rows.end(), ranked[i].second) == c.top_suspect_rows.end())
       c.top_suspect_rows.push_back(ranked[i].second);
   c.rows = static_cast<int64_t>(array_size(member(member(&doc, "alignment"), "rows")));
+  return c;
+}
 
-  std::string o;
-  o.reserve(1 << 16);
-  const Json* verdict = member(&doc, "verdict");
-  const std::string title = "convfix diagnose: " + base_name(str_or(member(member(&doc, "source"), "file"), "source")) +
-                            " → " + base_name(str_or(member(member(&doc, "target"), "file"), "target")) + " (" +
-                            str_or(member(verdict, "code"), "no verdict") + ")";
-  o += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-       "<title>" + escape(title) + "</title><style>" + kCss + "</style></head><body>\n";
-  header(o, c);
-  o += "\n<main>";
+void sections(std::string& o, const Ctx& c) {
   verdict_section(o, c);
   o += "\n";
   suspects_section(o, c);
@@ -958,32 +909,118 @@ std::string render(const Json& doc) {
   o += "\n";
   preprocessing_section(o, c);
   o += "\n";
-  errors_section(o, c);
+  errors_section(o, member(c.root, "errors"), "errors", "Errors");
   o += "\n";
-  timings_section(o, c);
+  timings_section(o, member(c.root, "timings_s"), "timings", "Timings",
+                  {"compare", "static", "preprocessing", "activations"});
+}
+
+}  // namespace
+
+// ---- errors and timings (both pages) ------------------------------------------------
+
+void errors_section(std::string& o, const Json* e, const char* id, const char* title) {
+  o += std::string("<section id=\"") + id + "\"><h2>" + title + "</h2>";
+  if (array_size(e) == 0) {
+    o += "<p class=\"note\">None.</p></section>";
+    return;
+  }
+  o += "<table class=\"errors\"><thead><tr>" + th("Stage") + th("Message") + "</tr></thead><tbody>";
+  for (size_t i = 0; i < array_size(e); ++i) {
+    const Json* x = element(e, i);
+    if (is_object(x)) o += "<tr>" + text_cell(member(x, "stage")) + text_cell(member(x, "message"), "name") + "</tr>";
+    else o += "<tr><td></td>" + text_cell(x, "name") + "</tr>";
+  }
+  o += "</tbody></table></section>";
+}
+
+void timings_section(std::string& o, const Json* t, const char* id, const char* title,
+                     const std::vector<const char*>& stages) {
+  o += std::string("<section id=\"") + id + "\"><h2>" + title + "</h2>";
+  if (!is_object(t) || t->empty()) {
+    o += "<p class=\"note\">Not recorded.</p></section>";
+    return;
+  }
+  o += "<table class=\"timings\"><thead><tr>" + th("Stage") + th("Seconds", true) + "</tr></thead><tbody>";
+  // The documented stages in pipeline order, then any other key.
+  for (const char* k : stages)
+    if (const Json* v = member(t, k)) o += "<tr><td>" + std::string(k) + "</td>" + num_cell(v) + "</tr>";
+  for (auto it = t->begin(); it != t->end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "total" ||
+        std::find_if(stages.begin(), stages.end(), [&](const char* s) { return k == s; }) != stages.end())
+      continue;
+    o += "<tr><td>" + escape(k) + "</td>" + num_cell(&it.value()) + "</tr>";
+  }
+  if (const Json* v = member(t, "total")) o += "<tr><th>total</th>" + num_cell(v) + "</tr>";
+  o += "</tbody></table></section>";
+}
+
+// ---- the diagnose page's parts ---------------------------------------------------
+
+std::string diagnose_schema_note(const Json& diagnose) {
+  auto sv = integer(member(&diagnose, "schema_version"));
+  if (sv && *sv == 1) return "";
+  return "<p class=\"note\"><strong>Note:</strong> this page was written for diagnose schema version 1; the "
+         "document says " + (sv ? std::to_string(*sv) : std::string("nothing")) +
+         ". Fields it does not know are not shown.</p>";
+}
+
+std::string diagnose_nav() {
+  return "<nav><a href=\"#verdict\">Verdict</a><a href=\"#suspects\">Suspects</a><a href=\"#discrepancy\">Discrepancy</a>"
+         "<a href=\"#plots\">Layer plot</a><a href=\"#tau\">τ histogram</a><a href=\"#alignment\">Alignment</a>"
+         "<a href=\"#layers\">Layers</a><a href=\"#preprocessing\">Preprocessing</a><a href=\"#errors\">Errors</a>"
+         "<a href=\"#timings\">Timings</a></nav>";
+}
+
+std::string diagnose_header_table(const Json& diagnose) {
+  std::string o;
+  header_table(o, make_ctx(diagnose));
+  return o;
+}
+
+void diagnose_sections(std::string& o, const Json& diagnose) { sections(o, make_ctx(diagnose)); }
+
+std::string render_diagnose_page(const Json& doc) {
+  const Ctx c = make_ctx(doc);
+  std::string o;
+  o.reserve(1 << 16);
+  const Json* verdict = member(&doc, "verdict");
+  const std::string title = "convfix diagnose: " + base_name(str_or(member(member(&doc, "source"), "file"), "source")) +
+                            " → " + base_name(str_or(member(member(&doc, "target"), "file"), "target")) + " (" +
+                            str_or(member(verdict, "code"), "no verdict") + ")";
+  o += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+       "<title>" + escape(title) + "</title><style>" + kCss + "</style></head><body>\n";
+  header(o, c);
+  o += "\n<main>";
+  sections(o, c);
   o += "</main>\n<footer>Written by convfix " + cell(member(&doc, "convfix_version"), "?") +
        " from a diagnose document of schema version " + cell(member(&doc, "schema_version"), "?") +
        ". This page is self-contained: no script and no external resource.</footer>\n</body></html>\n";
   return o;
 }
 
-}  // namespace
 }  // namespace report
 
-Expected<std::string> render_html_report(const nlohmann::json& diagnose) {
+// A document whose "command" is "repair" gets the repair page; anything else
+// (a diagnose document, or one that says nothing) the diagnose page.
+Expected<std::string> render_html_report(const nlohmann::json& doc) {
+  const bool repair = report::string_of(report::member(&doc, "command")) == std::optional<std::string>("repair");
+  const char* what = repair ? "repair report" : "diagnose report";
   try {
-    return report::render(diagnose);
+    return repair ? report::render_repair_page(doc) : report::render_diagnose_page(doc);
   } catch (const std::bad_alloc&) {
-    return internal_error("diagnose report: out of memory while rendering the page");
+    return internal_error(std::string(what) + ": out of memory while rendering the page");
   } catch (const std::exception& e) {
-    return internal_error(std::string("diagnose report: ") + e.what());
+    return internal_error(std::string(what) + ": " + e.what());
   } catch (...) {
-    return internal_error("diagnose report: unexpected failure while rendering the page");
+    return internal_error(std::string(what) + ": unexpected failure while rendering the page");
   }
 }
 
-Status write_html_report(const nlohmann::json& diagnose, const std::string& path) {
-  auto page = render_html_report(diagnose);
+Status write_html_report(const nlohmann::json& doc, const std::string& path) {
+  auto page = render_html_report(doc);
   if (!page.ok()) return page.status();
   return write_file_atomic(path, page.value());
 }
