@@ -5,7 +5,7 @@ it against the ground truth.
 
   /usr/bin/python3 bench/faults/run.py [--faults build/faults] [--convfix build/convfix]
       [--cases REGEX] [--quick] [--images DIR] [--jobs N] [--json FILE] [--cache]
-      [--mode auto|diagnose|compare]
+      [--mode auto|diagnose|compare|repair]
 
 Per case: `convfix diagnose SOURCE TARGET --images DIR --source-preprocess P
 --target-preprocess P --report REPORTS/<id> --no-cache`, then
@@ -42,6 +42,21 @@ detected / false alarm.
 top-1 label differs, the output error exceeds the manifest's noise_rel
 relative to the source's largest output, or convfix cannot run the target
 (exit code 2 naming the target). Ranks and categories are then n/a.
+
+--mode repair (issue 6): runs `convfix repair SOURCE TARGET --images DIR
+--source-preprocess P --target-preprocess P -o REPORTS/<id>/repaired.EXT
+--embed-preprocessing --json REPORTS/<id>/repair.json` (EXT: the target's own
+format) and verifies the result independently (bench/faults/repair_check.py:
+ONNX Runtime / the TFLite runtime on the full image set, preprocessing by
+PIL + numpy, a not-embedded input-pipeline fix applied with the preset the
+JSON's preprocessing_required names). Scores per fault case:
+  repaired     the repaired model's top-1 equals the source's on every image
+  regressions  images whose top-1 agreed with the source's before the repair
+               and not after (counted per case; a case "regresses" when > 0)
+  time         wall time of the convfix repair command
+Controls: ok when repair kept no change and the written model's outputs equal
+the target's (max|diff| / max|target| <= the manifest's noise_rel).
+JSON default: FAULTS/repair_scores.json.
 
 Prints the table per fault class and totals, the median wall time per case,
 and writes everything as JSON (default FAULTS/scores.json).
@@ -140,6 +155,14 @@ def run_case(case, a, faults, mode, noise):
     common += ["--cache-dir", os.path.join(a.reports, ".cache")] if a.cache else ["--no-cache"]
     if mode == "diagnose":
         cmd = [a.convfix, "diagnose", src, tgt] + common + ["--report", rep]
+    elif mode == "repair":
+        out_model = os.path.join(rep, "repaired" + os.path.splitext(tgt)[1])
+        if os.path.exists(out_model):
+            os.remove(out_model)
+        jf = os.path.join(rep, "repair.json")
+        if os.path.exists(jf):
+            os.remove(jf)
+        cmd = [a.convfix, "repair", src, tgt] + common + ["-o", out_model, "--embed-preprocessing", "--json", jf]
     else:
         cmd = [a.convfix, "compare", src, tgt] + common + ["--json", os.path.join(rep, "compare.json")]
     cmd += a.extra
@@ -155,6 +178,8 @@ def run_case(case, a, faults, mode, noise):
     res = dict(id=case["id"], cls=case["fault_class"]["number"], class_name=case["fault_class"]["name"],
                kind=case["kind"], category=case["category"], base=case["base"], format=case["format"],
                seconds=round(wall, 2), exit_code=rc, command=" ".join(cmd))
+    if mode == "repair":
+        return score_repair(case, res, rc, err, faults, rep, out_model, jf, a, noise)
     if mode == "diagnose":
         jf = os.path.join(rep, "diagnose.json")
         if rc != 0 or not os.path.exists(jf):
@@ -174,6 +199,78 @@ def run_case(case, a, faults, mode, noise):
                 d = json.load(f)
         res.update(score_compare(case, d, rc, err, noise))
     return res
+
+
+def score_repair(case, res, rc, err, faults, rep, out_model, jf, a, noise):
+    import repair_check
+    rj = None
+    if os.path.exists(jf):
+        with open(jf) as f:
+            rj = json.load(f)
+    if rc != 0 or rj is None:
+        res["error"] = (err.strip().splitlines() or [f"exit {rc}"])[-1][:300]
+    if rj is not None:
+        res["verdict"] = (rj.get("verdict") or {}).get("code")
+        res["discrepancy_before"] = rj.get("discrepancy_before")
+        res["discrepancy_after"] = rj.get("discrepancy_after")
+        res["timings_s"] = rj.get("timings_s")
+        pr = rj.get("preprocessing_required")
+        res["preprocessing_required"] = pr
+    try:
+        res.update(repair_check.verify(case, faults, rj, out_model if rj is not None else None, a.images,
+                                       os.path.join(rep, "check"), noise))
+    except Exception as e:  # noqa: BLE001 - a checker failure is reported, not fatal
+        res["check_error"] = f"{type(e).__name__}: {e}"
+    if case["kind"] == "control":
+        res["false_alarm"] = not res.get("control_ok", False)
+    return res
+
+
+def repair_table(results, noise):
+    faults = [r for r in results if r["kind"] != "control"]
+    ctl = [r for r in results if r["kind"] == "control"]
+    by = {}
+    for r in faults:
+        by.setdefault((r["cls"], r["class_name"]), []).append(r)
+    hdr = f"{'#':>3} {'class':46s} {'n':>3} {'repaired':>9} {'regressions':>12} {'err<=noise':>11} {'median s':>9}"
+    lines = [hdr, "-" * len(hdr)]
+    for (c, name), rs in sorted(by.items()):
+        rep = sum(1 for r in rs if r.get("repaired"))
+        reg = sum(1 for r in rs if (r.get("regressions") or 0) > 0)
+        exact = sum(1 for r in rs if (r.get("rel_max_abs_diff_after") is not None
+                                      and r["rel_max_abs_diff_after"] <= noise))
+        med = statistics.median(r["seconds"] for r in rs)
+        lines.append(f"{c:>3} {name[:46]:46s} {len(rs):>3} {f'{rep}/{len(rs)}':>9} {f'{reg}/{len(rs)}':>12} "
+                     f"{f'{exact}/{len(rs)}':>11} {med:>9.1f}")
+    lines.append("-" * len(hdr))
+    if faults:
+        rep = sum(1 for r in faults if r.get("repaired"))
+        reg_cases = [r["id"] for r in faults if (r.get("regressions") or 0) > 0]
+        reg_imgs = sum(r.get("regressions") or 0 for r in faults)
+        imgs = sum(r.get("images") or 0 for r in faults)
+        lines.append(f"faults: {len(faults)} cases, {len({r['cls'] for r in faults})} classes; repaired (0 top-1 "
+                     f"disagreements on the full image set, independent runtime) {pct(rep, len(faults))}; "
+                     f"cases with a regression {len(reg_cases)}"
+                     + (f" ({', '.join(reg_cases)})" if reg_cases else "")
+                     + f"; regressed images {reg_imgs}/{imgs}")
+        ex = sum(1 for r in faults if r.get("rel_max_abs_diff_after") is not None
+                 and r["rel_max_abs_diff_after"] <= noise)
+        lines.append(f"outputs equal to the source's within noise (max|diff|/max|source| <= {noise:g}): "
+                     f"{pct(ex, len(faults))}")
+        lines.append(f"repair time per fault case: median {statistics.median(r['seconds'] for r in faults):.1f} s, "
+                     f"max {max(r['seconds'] for r in faults):.1f} s")
+        nrep = [r["id"] for r in faults if not r.get("repaired")]
+        if nrep:
+            lines.append("not repaired: " + ", ".join(
+                f"{r['id']} ({r.get('disagree_before')} -> {r.get('disagree_after')})" for r in faults
+                if not r.get("repaired")))
+    bad = [r["id"] for r in ctl if not r.get("control_ok")]
+    lines.append(f"controls: {len(ctl)} faithful pairs, ok (no change kept, output equals the target's) "
+                 f"{len(ctl) - len(bad)}/{len(ctl)}" + (f"; NOT ok: {', '.join(bad)}" if bad else ""))
+    errs = [r["id"] for r in results if r.get("error") or r.get("check_error")]
+    if errs:
+        lines.append(f"errors ({len(errs)}): " + ", ".join(errs))
+    return "\n".join(lines)
 
 
 def pct(n, d):
@@ -230,7 +327,7 @@ def main():
     ap.add_argument("--json", default=None, help="default: FAULTS/scores.json")
     ap.add_argument("--reports", default=None, help="default: FAULTS/reports")
     ap.add_argument("--cache", action="store_true", help="let convfix use its output cache (FAULTS/reports/.cache)")
-    ap.add_argument("--mode", choices=["auto", "diagnose", "compare"], default="auto")
+    ap.add_argument("--mode", choices=["auto", "diagnose", "compare", "repair"], default="auto")
     ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="further convfix arguments (last)")
     a = ap.parse_args()
     faults = os.path.abspath(a.faults)
@@ -266,7 +363,16 @@ def main():
         for fut in concurrent.futures.as_completed(futs):
             r = fut.result()
             results.append(r)
-            if r["kind"] == "control":
+            if mode == "repair":
+                if r["kind"] == "control":
+                    st = "control ok" if r.get("control_ok") else "CONTROL NOT OK"
+                else:
+                    st = ("REPAIRED" if r.get("repaired") else "not repaired") + \
+                        f" (top-1 differs {r.get('disagree_before')} -> {r.get('disagree_after')}" + \
+                        f", regressions {r.get('regressions')})"
+                if r.get("check_error"):
+                    st += "  check error: " + r["check_error"]
+            elif r["kind"] == "control":
                 st = "FALSE ALARM" if r.get("false_alarm") else "quiet"
             else:
                 st = " ".join(k for k in ("detected", "rank1", "top3", "category_ok") if r.get(k)) or "missed"
@@ -274,10 +380,10 @@ def main():
                   + (f"  error: {r['error']}" if r.get("error") else ""), flush=True)
     order = {c["id"]: i for i, c in enumerate(cases)}
     results.sort(key=lambda r: order[r["id"]])
-    txt = table(results, mode)
+    txt = repair_table(results, noise) if mode == "repair" else table(results, mode)
     print()
     print(txt)
-    out = a.json or os.path.join(faults, "scores.json")
+    out = a.json or os.path.join(faults, "repair_scores.json" if mode == "repair" else "scores.json")
     with open(out, "w") as f:
         json.dump(dict(mode=mode, convfix=a.convfix, images=a.images, wall_s=round(time.time() - t0, 1),
                        table=txt, results=results), f, indent=1)
