@@ -500,3 +500,335 @@ TEST(Report, WriteIsAtomicAndReportsAnUnwritablePath) {
   EXPECT_NE(st.message().find("missing"), std::string::npos);
   fs::remove_all(dir);
 }
+
+// ---- the repair page (a document whose "command" is "repair") ----------------------
+
+namespace {
+
+// The (row, value) pairs of tests/report/repair.json's layers[] for one field, numbers only.
+std::vector<std::pair<int, double>> repair_layer_values(const json& doc, const std::string& key) {
+  std::vector<std::pair<int, double>> v;
+  for (const auto& L : doc["layers"])
+    if (L[key].is_number()) v.emplace_back(L["row"].get<int>(), L[key].get<double>());
+  return v;
+}
+
+// The text between <tag ...> start (found at `from`) and its matching close, for simple non-nested uses.
+std::string element_at(const std::string& page, size_t from, const std::string& close) {
+  if (from == std::string::npos) return "";
+  const size_t end = page.find(close, from);
+  return end == std::string::npos ? "" : page.substr(from, end + close.size() - from);
+}
+
+void expect_self_contained(const std::string& page, const std::string& what) {
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u) << what;
+  EXPECT_NE(page.find("</html>"), std::string::npos) << what;
+  const std::string l = lower(page);
+  for (const char* bad : {"http://", "https://", "<script", "<link", " src=\"", "url(", "@import", "<iframe", "<img",
+                          "<object", "<embed", "xlink:href"})
+    EXPECT_EQ(l.find(bad), std::string::npos) << what << " contains " << bad;
+  static const std::regex href(R"re(href="([^"]*)")re");
+  for (auto it = std::sregex_iterator(page.begin(), page.end(), href); it != std::sregex_iterator(); ++it)
+    EXPECT_EQ((*it)[1].str().rfind("#", 0), 0u) << what << ": " << (*it)[1];
+  EXPECT_EQ(count(page, "<details"), count(page, "</details>")) << what;
+  EXPECT_EQ(count(page, "<table"), count(page, "</table>")) << what;
+  EXPECT_EQ(count(page, "<svg"), count(page, "</svg>")) << what;
+  EXPECT_EQ(count(page, "<section"), count(page, "</section>")) << what;
+}
+
+}  // namespace
+
+TEST(RepairReport, SectionsInOrderThenTheWholeDiagnosisEachIdOnce) {
+  const std::string page = render_ok(load_fixture("repair.json"));
+  expect_self_contained(page, "repair.json");
+  EXPECT_NE(page.find("<h1>convfix repair report</h1>"), std::string::npos);
+  EXPECT_EQ(page.find("convfix diagnose report"), std::string::npos);
+  size_t last = 0;
+  for (const char* id : {"repair-summary", "repair-log", "repair-layers", "repair-after", "repair-errors",
+                         "repair-timings", "diagnosis", "verdict", "suspects", "discrepancy", "plots", "tau",
+                         "alignment", "layers", "preprocessing", "errors", "timings"}) {
+    const std::string attr = std::string("id=\"") + id + "\"";
+    EXPECT_EQ(count(page, attr), 1u) << id;
+    const size_t p = page.find(attr);
+    ASSERT_NE(p, std::string::npos) << "lacks " << id;
+    EXPECT_GT(p, last) << id << " out of order";
+    last = p;
+  }
+  // Every in-page link has its anchor.
+  static const std::regex href(R"re(href="#([^"]*)")re");
+  for (auto it = std::sregex_iterator(page.begin(), page.end(), href); it != std::sregex_iterator(); ++it)
+    EXPECT_EQ(count(page, "id=\"" + (*it)[1].str() + "\""), 1u) << (*it)[1];
+}
+
+TEST(RepairReport, DiagnosisIsDrawnByTheDiagnosePagesOwnCode) {
+  const json doc = load_fixture("repair.json");
+  const std::string page = render_ok(doc);
+  // The diagnose page of the embedded document, from its first section to the end of its last.
+  const std::string diag_page = render_ok(doc["diagnosis"]);
+  const size_t a = diag_page.find("<section id=\"verdict\"");
+  const size_t b = diag_page.find("</main>");
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  const std::string sections = diag_page.substr(a, b - a);
+  ASSERT_GT(sections.size(), 10000u);
+  EXPECT_EQ(count(page, sections), 1u);
+  // And the diagnose header's model table (the three models of the chain).
+  const size_t t = diag_page.find("<table class=\"kv\">");
+  const std::string table = element_at(diag_page, t, "</table>");
+  ASSERT_FALSE(table.empty());
+  EXPECT_GT(page.find(table), page.find("id=\"diagnosis\""));
+  // The same figure 3 as on the diagnose page.
+  EXPECT_EQ(svg_of(page, "figure3"), svg_of(diag_page, "figure3"));
+}
+
+TEST(RepairReport, DiagnosePagesAreNotAffected) {
+  // "command" decides: only "repair" gives the repair page.
+  for (const json& j : {json{{"command", "diagnose"}}, json{{"command", "compare"}}, json{{"command", 3}},
+                        json{{"command", json::array({"repair"})}}, json::object()}) {
+    const std::string page = render_ok(j);
+    EXPECT_NE(page.find("<h1>convfix diagnose report</h1>"), std::string::npos) << j.dump();
+    EXPECT_EQ(page.find("repair-summary"), std::string::npos) << j.dump();
+  }
+  const std::string page = render_ok(load_fixture("discrepant.json"));
+  for (const char* s : {"repair-", "kept", "verdict-repaired"}) EXPECT_EQ(page.find(s), std::string::npos) << s;
+}
+
+TEST(RepairReport, SummaryShowsBeforeAndAfter) {
+  const std::string page = render_ok(load_fixture("repair.json"));
+  const std::string s = element_at(page, page.find("<section id=\"repair-summary\""), "</section>");
+  ASSERT_FALSE(s.empty());
+  EXPECT_NE(s.find("<span class=\"verdict verdict-repaired\">repaired</span>"), std::string::npos);
+  EXPECT_NE(s.find("verdict-code-repaired"), std::string::npos);
+  EXPECT_NE(s.find("1 change kept: clip_0 max 1 -&gt; 6."), std::string::npos);
+  EXPECT_NE(s.find("<td class=\"num better\">66.7% → 0.0%"), std::string::npos);
+  EXPECT_NE(s.find("<td class=\"num better\">0.12 → 0.99</td>"), std::string::npos);  // τ: higher is better
+  EXPECT_NE(s.find("<td class=\"num better\">0.78 → 1.2e-6</td>"), std::string::npos);
+  EXPECT_NE(s.find("out/mobilenet_v2_faulty.repaired.onnx"), std::string::npos);
+  EXPECT_NE(s.find("preset <b>torch</b> (not embedded"), std::string::npos);
+  EXPECT_NE(s.find("mean &lt;0.485,0.456,0.406&gt;"), std::string::npos);
+  EXPECT_NE(s.find("3 images (2 whose top-1 differed, 1 agreeing ones held out)"), std::string::npos);
+  EXPECT_NE(s.find("gives the same outputs"), std::string::npos);
+  EXPECT_NE(s.find("1 kept of 3 tried"), std::string::npos);
+  EXPECT_NE(page.find("<title>convfix repair: mobilenet_v2.onnx → "), std::string::npos);
+}
+
+TEST(RepairReport, LogListsEveryChangeInOrderWithKeptOnesMarked) {
+  const json doc = load_fixture("repair.json");
+  const std::string page = render_ok(doc);
+  std::vector<std::pair<int, std::string>> rows;  // (data-index, data-kept)
+  static const std::regex re(R"re(<tr class="repair( kept)?" data-index="(\d+)" data-kept="([a-z]+)">)re");
+  for (auto it = std::sregex_iterator(page.begin(), page.end(), re); it != std::sregex_iterator(); ++it) {
+    rows.emplace_back(std::stoi((*it)[2]), (*it)[3]);
+    EXPECT_EQ((*it)[1].matched, (*it)[3] == "yes");  // the class and the attribute agree
+  }
+  // The fixture lists them 2, 0, 1; only index 0 is kept.
+  EXPECT_EQ(rows, (std::vector<std::pair<int, std::string>>{{0, "yes"}, {1, "no"}, {2, "no"}}));
+  std::map<int, std::string> kept_in_fixture;
+  for (const auto& r : doc["repairs"]) kept_in_fixture[r["index"].get<int>()] = r["kept"].get<bool>() ? "yes" : "no";
+  for (const auto& [i, k] : rows) EXPECT_EQ(kept_in_fixture[i], k) << i;
+  // The kept row holds its change, details, verification counts and reason.
+  const std::string kept = element_at(page, page.find("<tr class=\"repair kept\""), "</tr>");
+  EXPECT_NE(kept.find("set attribute max of clip_0 from 1 to 6"), std::string::npos);
+  EXPECT_NE(kept.find("<b>max</b>: 1 → 6"), std::string::npos);
+  EXPECT_NE(kept.find("2 → 0"), std::string::npos);
+  EXPECT_NE(kept.find("(66.7% → 0.0%)"), std::string::npos);
+  EXPECT_NE(kept.find("0.78 → 1.2e-6"), std::string::npos);
+  EXPECT_NE(kept.find("no held-out image regressed"), std::string::npos);
+  EXPECT_NE(kept.find("<a href=\"#layer-row-2\">2</a>"), std::string::npos);
+  EXPECT_NE(kept.find("cat-hyperparameters"), std::string::npos);
+  // An undone change that made things worse is marked so.
+  const std::string worse = element_at(page, page.find("<tr class=\"repair\" data-index=\"1\""), "</tr>");
+  EXPECT_NE(worse.find("<td class=\"num worse\">0 → 3"), std::string::npos);
+  EXPECT_NE(worse.find("<b>perm</b>: [0, 2, 3, 1] → —"), std::string::npos);
+  EXPECT_NE(worse.find("undone"), std::string::npos);
+}
+
+TEST(RepairReport, StringsFromTheModelAreEscaped) {
+  const std::string page = render_ok(load_fixture("repair.json"));
+  EXPECT_EQ(lower(page).find("<script"), std::string::npos);
+  EXPECT_EQ(lower(page).find("<img"), std::string::npos);
+  EXPECT_EQ(page.find("<b>harmless"), std::string::npos);
+  EXPECT_EQ(page.find("<metadata>"), std::string::npos);
+  for (const std::string& raw : {std::string("models/<script>alert('t')</script>faulty.onnx"),
+                                 std::string("copy the source's float32 weights into <conv&\"1'>"),
+                                 std::string("<img src=x onerror=alert(2)>"),
+                                 std::string("Weights still rounded to float16 (<b>harmless</b>)."),
+                                 std::string("<script>alert('after')</script>conv"),
+                                 std::string("warning: <metadata> key 'x' dropped")})
+    EXPECT_NE(page.find(html_escape(raw)), std::string::npos) << raw;
+  // Node names in the log and in the before/after plot's tooltips.
+  const std::string log = element_at(page, page.find("<section id=\"repair-log\""), "</section>");
+  EXPECT_NE(log.find(html_escape("<script>alert('x')</script>conv")), std::string::npos);
+  EXPECT_NE(log.find(html_escape("conv&\"1'")), std::string::npos);
+  EXPECT_NE(svg_of(page, "repair-layers").find(html_escape("row 4: <script>alert('x')</script>conv")), std::string::npos);
+  // Invalid UTF-8 in a change text.
+  json doc = load_fixture("repair.json");
+  doc["repairs"][0]["change"] = std::string("a\xff" "b");
+  EXPECT_NE(render_ok(doc).find("a\xEF\xBF\xBD" "b"), std::string::npos);
+}
+
+TEST(RepairReport, LayerPlotHasBeforeAndAfterOnOneLogScale) {
+  const json doc = load_fixture("repair.json");
+  const std::string page = render_ok(doc);
+  const std::string svg = svg_of(page, "repair-layers");
+  ASSERT_FALSE(svg.empty());
+  const auto series = series_of(svg);
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].kind, "before");
+  EXPECT_EQ(series[1].kind, "after");
+  const auto before = repair_layer_values(doc, "rel_error_before");
+  const auto after = repair_layer_values(doc, "rel_error_after");
+  ASSERT_EQ(before.size(), 6u);  // row 5's errors are null
+  EXPECT_EQ(series[0].declared, 6);
+  EXPECT_EQ(series[1].declared, 6);
+  EXPECT_EQ(series[0].polylines, 1);
+  expect_log_monotone(before, series[0].pts, "before");
+  expect_log_monotone(after, series[1].pts, "after");
+  // Both series share the scale: where the error fell, "after" is drawn lower (larger SVG y).
+  for (size_t i = 0; i < before.size(); ++i) {
+    ASSERT_EQ(before[i].first, after[i].first);
+    EXPECT_DOUBLE_EQ(series[0].pts[i].first, series[1].pts[i].first);
+    if (after[i].second < before[i].second) {
+      EXPECT_GT(series[1].pts[i].second, series[0].pts[i].second) << "row " << before[i].first;
+    }
+    if (after[i].second == before[i].second) {
+      EXPECT_DOUBLE_EQ(series[1].pts[i].second, series[0].pts[i].second) << "row " << before[i].first;
+    }
+  }
+  EXPECT_NE(page.find("2 values are exactly 0"), std::string::npos);  // row 0, before and after
+  EXPECT_NE(svg.find("kept change at row 2: set attribute max of clip_0 from 1 to 6"), std::string::npos);
+  EXPECT_EQ(svg.find("kept change at row 5"), std::string::npos);  // undone changes are not marked
+  EXPECT_EQ(count(svg, "<circle "), 12u);
+  // The table below lists every layer, with a link to the diagnosis's row.
+  EXPECT_EQ(count(element_at(page, page.find("<table class=\"repair-layers\">"), "</table>"), "<tr><td class=\"num\">"), 7u);
+}
+
+TEST(RepairReport, AfterSummaryListsWhatIsLeft) {
+  const std::string page = render_ok(load_fixture("repair.json"));
+  const std::string s = element_at(page, page.find("<section id=\"repair-after\""), "</section>");
+  EXPECT_NE(s.find("verdict-differs"), std::string::npos);
+  EXPECT_NE(s.find("1 (1 parameters)"), std::string::npos);
+  EXPECT_NE(s.find("0.0%"), std::string::npos);
+  const std::string table = element_at(s, s.find("<table class=\"after-suspects\">"), "</table>");
+  EXPECT_EQ(count(table, "<tr><td"), 1u);  // its one suspect
+  EXPECT_NE(table.find("Weights still rounded to float16"), std::string::npos);
+  // Its suspects are not counted as the diagnosis's suspects (no tr.suspect there).
+  EXPECT_EQ(s.find("class=\"suspect\""), std::string::npos);
+  EXPECT_EQ(count(page, "<tr class=\"suspect\""), 3u);
+}
+
+TEST(RepairReport, MissingNullAndWronglyTypedFieldsNeverFail) {
+  // Nothing but the command.
+  std::string page = render_ok(json{{"command", "repair"}});
+  expect_self_contained(page, "bare");
+  EXPECT_NE(page.find("convfix repair report"), std::string::npos);
+  EXPECT_NE(page.find("none written"), std::string::npos);
+  EXPECT_NE(page.find("No change was tried."), std::string::npos);
+  EXPECT_NE(page.find("Nothing to plot"), std::string::npos);
+  EXPECT_NE(page.find("repair schema version 1; the document says nothing"), std::string::npos);
+  EXPECT_TRUE(svg_of(page, "repair-layers").empty());
+  EXPECT_EQ(page.find("<section id=\"verdict\""), std::string::npos);  // no diagnosis to draw
+  EXPECT_EQ(count(page, "Not part of this document"), 2u);              // no diagnosis, no diagnosis_after
+  // Every documented field null.
+  json nulls = {{"command", "repair"}, {"schema_version", 1}};
+  for (const char* k : {"convfix_version", "source", "target", "output_model", "output_format", "verdict",
+                        "discrepancy_before", "discrepancy_after", "tau_before", "tau_after", "output_error_before",
+                        "output_error_after", "preprocessing_required", "verification", "repairs", "layers",
+                        "diagnosis", "diagnosis_after", "timings_s", "errors"})
+    nulls[k] = nullptr;
+  page = render_ok(nulls);
+  expect_self_contained(page, "nulls");
+  EXPECT_NE(page.find("— → —"), std::string::npos);
+  EXPECT_NE(page.find("no change needed"), std::string::npos);  // preprocessing_required: null
+  EXPECT_EQ(page.find("schema version 1; the document says"), std::string::npos);
+  // Repairs with null members; a log entry that is not an object.
+  json doc = load_fixture("repair.json");
+  doc["repairs"][0] = {{"index", nullptr}, {"kept", nullptr}, {"details", nullptr}, {"row", nullptr}};
+  doc["repairs"].push_back("oops");
+  doc["repairs"].push_back(nullptr);
+  page = render_ok(doc);
+  expect_self_contained(page, "null members");
+  EXPECT_EQ(count(page, "data-kept=\"unknown\""), 3u);
+  EXPECT_EQ(count(page, "<tr class=\"repair kept\""), 1u);
+  // Every value of the fixture replaced in turn by values of other types.
+  const json base = load_fixture("repair.json");
+  const json flat = base.flatten();
+  const json replacements[] = {json(), json("<x>"), json(-1e300), json::object(), json::array({json()})};
+  std::set<std::string> kinds;
+  const std::regex index("/[0-9]+");
+  size_t renders = 0;
+  for (auto it = flat.begin(); it != flat.end(); ++it) {
+    const std::string kind = std::regex_replace(it.key(), index, "/*");
+    if (!kinds.insert(kind).second) continue;
+    const json::json_pointer ptr(it.key());
+    for (const json& r : replacements) {
+      json d = base;
+      d[ptr] = r;
+      auto p = convfix::render_html_report(d);
+      ASSERT_TRUE(p.ok()) << it.key();
+      ASSERT_NE(p.value().find("</html>"), std::string::npos) << it.key();
+      if (it.key() != "/command") {
+        ASSERT_EQ(lower(p.value()).find("<x>"), std::string::npos) << it.key();
+      }
+      ++renders;
+    }
+    const json::json_pointer parent = ptr.parent_pointer();
+    if (!parent.empty()) {
+      json d = base;
+      d[parent] = "oops";
+      ASSERT_TRUE(convfix::render_html_report(d).ok()) << parent.to_string();
+    }
+  }
+  EXPECT_GT(renders, 600u) << kinds.size() << " kinds of field";
+  EXPECT_NE(render_ok(json{{"command", "repair"}, {"schema_version", 7}}).find("the document says 7"), std::string::npos);
+}
+
+TEST(RepairReport, PreprocessingEmbeddedAndNonFiniteOrCorruptRows) {
+  json doc = load_fixture("repair.json");
+  doc["preprocessing_required"]["embedded"] = true;
+  doc["layers"][2]["rel_error_before"] = std::nan("");
+  doc["layers"][3]["rel_error_after"] = HUGE_VAL;
+  doc["layers"][6]["row"] = 9000000000000000LL;
+  doc["repairs"][1]["row"] = -4;  // the kept change: a corrupt row is not marked
+  const std::string page = render_ok(doc);
+  EXPECT_NE(page.find("(embedded in the repaired model)"), std::string::npos);
+  const auto series = series_of(svg_of(page, "repair-layers"));
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].pts.size(), 4u);  // 6 - NaN - the corrupt row
+  EXPECT_EQ(series[1].pts.size(), 4u);  // 6 - ∞ - the corrupt row
+  EXPECT_EQ(svg_of(page, "repair-layers").find("kept change"), std::string::npos);
+  EXPECT_LT(page.size(), 300000u);
+}
+
+TEST(RepairReport, LongLogsShowTheKeptChangesOpenAndTheRestCollapsed) {
+  json doc = load_fixture("repair.json");
+  json reps = json::array();
+  for (int i = 0; i < 100; ++i)
+    reps.push_back({{"index", i}, {"strategy", "parameters"}, {"category", "parameters"}, {"row", i % 8},
+                    {"target_node", "t" + std::to_string(i)}, {"change", "change-" + std::to_string(i) + "."},
+                    {"discrepant_before", 5}, {"discrepant_after", i % 40 == 3 ? 4 : 5}, {"kept", i % 40 == 3}});
+  doc["repairs"] = reps;
+  const std::string page = render_ok(doc);
+  const size_t open = page.find("<details open><summary>Kept changes (3)</summary>");
+  const size_t closed = page.find("<details><summary>All changes tried (100)</summary>");
+  ASSERT_NE(open, std::string::npos);
+  ASSERT_NE(closed, std::string::npos);
+  EXPECT_LT(open, closed);
+  EXPECT_LT(page.find("change-43."), closed);  // kept: listed first, open
+  EXPECT_GT(page.find("change-4."), closed);   // not kept: only in the collapsed table
+  EXPECT_EQ(count(page, "<tr class=\"repair kept\""), 6u);  // each kept change in both tables
+  EXPECT_EQ(count(page, "<tr class=\"repair"), 103u);
+  EXPECT_NE(page.find("3 kept of 100 tried"), std::string::npos);
+}
+
+TEST(RepairReport, WriteHtmlReportWritesTheRepairPage) {
+  const json doc = load_fixture("repair.json");
+  const fs::path dir = fs::temp_directory_path() / ("convfix_repair_report_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path out = dir / "report.html";
+  ASSERT_TRUE(convfix::write_html_report(doc, out.string()).ok());
+  auto bytes = convfix::read_file(out.string());
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(bytes.value(), render_ok(doc));
+  fs::remove_all(dir);
+}
