@@ -1,0 +1,134 @@
+// Strategy "parameters": copy the source's weights, bias and normalisation
+// statistics into the aligned target layer, in the target's layout; where
+// the target folded a BatchNorm (or other affine nodes) into its weights and
+// the source did not, the source's folded form (docs/DIAGNOSIS.md, "repair").
+#include <cmath>
+#include <cstdio>
+
+#include "diagnose/layer_params.h"
+#include "diagnose/op_classes.h"
+#include "repair/repair_internal.h"
+
+namespace convfix {
+
+namespace {
+
+std::string summary(const Tensor& t) {
+  double mx = 0, sum = 0;
+  auto f = t.to_f32();
+  if (f.ok()) {
+    const float* d = f->data<float>();
+    for (int64_t i = 0; i < f->numel(); ++i) {
+      mx = std::max(mx, static_cast<double>(std::fabs(d[i])));
+      sum += std::fabs(d[i]);
+    }
+  }
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%s, mean |x| %.3g, max |x| %.3g", dims_to_string(t.dims()).c_str(),
+                t.numel() ? sum / static_cast<double>(t.numel()) : 0.0, mx);
+  return buf;
+}
+
+bool all_zero(const Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (t.data<float>()[i] != 0.0f) return false;
+  return true;
+}
+
+}  // namespace
+
+void parameter_candidates(const PairView& v, int row, const WriteCaps& caps, std::vector<Candidate>& out) {
+  const AlignmentRow& r = v.align.rows[static_cast<size_t>(row)];
+  if (r.status != "matched" || !caps.values) return;
+  const RowFindings& f = v.rows[static_cast<size_t>(row)];
+  if (!f.has_params || !f.params_differ || f.p_pattern == "quantized") return;
+  const Layer& sl = v.src.layers[static_cast<size_t>(r.source_layer)];
+  const Layer& tl = v.tgt.layers[static_cast<size_t>(r.target_layer)];
+  const LinearParams sa = anchor_params(*v.sg, sl), ta = anchor_params(*v.tg, tl);
+  if (!sa.valid || !ta.valid || sa.weight.dims() != ta.weight.dims()) return;
+  const auto sside = side_params(*v.sg, sl), tside = side_params(*v.tg, tl);
+  bool same_roles = sside.size() == tside.size();
+  for (size_t i = 0; same_roles && i < sside.size(); ++i)
+    same_roles = sside[i].role == tside[i].role && sside[i].value.numel() == tside[i].value.numel();
+  const std::string tnode = v.tg->nodes[static_cast<size_t>(tl.anchor)].name;
+  const std::string snode = v.sg->nodes[static_cast<size_t>(sl.anchor)].name;
+  const std::string pattern = f.p_pattern.empty() ? "other" : f.p_pattern;
+
+  if (same_roles) {
+    // The same nodes on both sides: copy tensor by tensor.
+    const bool needs_new_bias = sa.has_bias && !ta.has_bias;
+    if (!needs_new_bias || caps.new_initializers) {
+      Candidate c;
+      c.strategy = "parameters";
+      c.category = "parameters";
+      c.source_node = snode;
+      c.target_node = tnode;
+      c.key = "parameters:copy:" + tnode;
+      c.change = "copy the source's weights" + std::string(sa.has_bias || ta.has_bias ? " and bias" : "") +
+                 (sside.empty() ? "" : " and " + std::to_string(sside.size()) + " normalisation tensors") +
+                 " into the target layer (" + pattern + ")";
+      if (needs_new_bias) c.change += "; the dropped bias input is restored";
+      c.details = {{"pattern", pattern},
+                   {"weight", {{"name", ta.weight_name}, {"old", summary(ta.weight)}, {"new", summary(sa.weight)}}}};
+      if (sa.has_bias || ta.has_bias)
+        c.details["bias"] = {{"name", ta.bias_name}, {"old", ta.has_bias ? summary(ta.bias) : "none"},
+                             {"new", summary(sa.bias)}};
+      nlohmann::json side = nlohmann::json::array();
+      for (size_t i = 0; i < sside.size(); ++i)
+        side.push_back({{"role", tside[i].role}, {"name", tside[i].name}, {"old", summary(tside[i].value)},
+                        {"new", summary(sside[i].value)}});
+      if (!side.empty()) c.details["normalisation"] = side;
+      const Tensor w = sa.weight, b = sa.bias;
+      const bool write_bias = sa.has_bias || (ta.has_bias && !all_zero(ta.bias));
+      std::vector<std::pair<std::string, Tensor>> sides;
+      for (size_t i = 0; i < sside.size(); ++i) sides.emplace_back(tside[i].name, sside[i].value);
+      const Layer layer = tl;
+      c.structural = false;
+      c.apply = [layer, w, b, write_bias, sides](Graph& g) -> Expected<std::set<std::string>> {
+        std::set<std::string> dirty;
+        CONVFIX_ASSIGN_OR_RETURN(std::string wn, write_anchor_weight(g, layer, w));
+        dirty.merge(consumers_of(g, wn));
+        if (write_bias) {
+          CONVFIX_ASSIGN_OR_RETURN(std::string bn, write_anchor_bias(g, layer, b));
+          dirty.merge(consumers_of(g, bn));
+        }
+        for (const auto& [name, t] : sides) {
+          CONVFIX_ASSIGN_OR_RETURN(std::string root, write_constant(g, name, t));
+          dirty.merge(consumers_of(g, root));
+        }
+        return dirty;
+      };
+      out.push_back(std::move(c));
+    }
+  }
+  // The target folded what the source keeps separate: write the source's
+  // folded form into the target's weights and bias.
+  const LinearParams se = effective_params(*v.sg, sl), te = effective_params(*v.tg, tl);
+  if (se.valid && te.valid && te.folded_nodes.empty() && !se.folded_nodes.empty() &&
+      se.weight.dims() == ta.weight.dims() && (ta.has_bias || caps.new_initializers)) {
+    Candidate c;
+    c.strategy = "parameters";
+    c.category = "parameters";
+    c.source_node = snode;
+    c.target_node = tnode;
+    c.key = "parameters:folded:" + tnode;
+    c.change = "write the source's weights with " + std::to_string(se.folded_nodes.size()) +
+               " folded node(s) into the target layer (" + pattern + ")";
+    c.details = {{"pattern", pattern}, {"folded_source_nodes", se.folded_nodes},
+                 {"weight", {{"name", ta.weight_name}, {"old", summary(ta.weight)}, {"new", summary(se.weight)}}},
+                 {"bias", {{"name", ta.bias_name}, {"old", ta.has_bias ? summary(ta.bias) : "none"}, {"new", summary(se.bias)}}}};
+    const Tensor w = se.weight, b = se.bias;
+    const Layer layer = tl;
+    c.apply = [layer, w, b](Graph& g) -> Expected<std::set<std::string>> {
+      std::set<std::string> dirty;
+      CONVFIX_ASSIGN_OR_RETURN(std::string wn, write_anchor_weight(g, layer, w));
+      dirty.merge(consumers_of(g, wn));
+      CONVFIX_ASSIGN_OR_RETURN(std::string bn, write_anchor_bias(g, layer, b));
+      dirty.merge(consumers_of(g, bn));
+      return dirty;
+    };
+    out.push_back(std::move(c));
+  }
+}
+
+}  // namespace convfix
