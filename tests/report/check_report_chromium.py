@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""The diagnose report in a real browser: Debian's headless Chromium.
+"""The diagnose and repair reports in a real browser: Debian's headless Chromium.
 
-Each hand-written diagnose document in tests/report/*.json is rendered to a
-page with convfix_report_tool (write_html_report). Then, per page:
+Each hand-written diagnose document in tests/report/*.json, and the repair
+document tests/report/repair.json, is rendered to a page with
+convfix_report_tool (write_html_report). Then, per page:
 
 1. `chromium --headless --dump-dom` of a copy of the page with a probe script
    appended (only the copy; the report itself has no script). The probe runs
@@ -21,6 +22,15 @@ page with convfix_report_tool (write_html_report). Then, per page:
 3. `chromium --headless --screenshot` of the discrepant case: the picture is
    not blank, and it shows the red of the images whose top-1 differs and
    the blue of the agreeing ones (the plot's series colours).
+4. The repair page: its embedded diagnosis is checked as a diagnose page is
+   (expected values from its "diagnosis" member), and, in the browser's DOM:
+   the before/after plot has one "before" and one "after" series with one
+   point per number in "layers"; the repair log has one row per entry of
+   "repairs" in index order, a row's kept class and data-kept agree with the
+   JSON, and the browser paints kept rows in another background colour than
+   undone ones; every element id is unique and every in-page link has its
+   target. Its screenshot shows the red before-series, the blue after-series
+   and the green of the kept change / verdict.
 
 Exit 0 pass, 1 fail, 77 skip (/usr/bin/chromium or PIL missing).
 """
@@ -92,6 +102,19 @@ PROBE = r"""
   for (const e of document.querySelectorAll("[style]"))
     if (/url\(|@import/.test(e.getAttribute("style"))) ext.push(e.tagName + " style=" + e.getAttribute("style"));
   for (const sc of document.querySelectorAll("script")) if (sc.id !== "convfix-probe-script") ext.push("script");
+  // The repair log as the browser styles it; ids and in-page links.
+  out.repairs = [];
+  for (const tr of document.querySelectorAll("tr.repair"))
+    out.repairs.push({ index: tr.getAttribute("data-index"), kept: tr.getAttribute("data-kept"),
+                       kept_class: tr.classList.contains("kept"),
+                       bg: getComputedStyle(tr.querySelector("td")).backgroundColor });
+  const ids = {};
+  for (const e of document.querySelectorAll("[id]")) ids[e.id] = (ids[e.id] || 0) + 1;
+  out.duplicate_ids = Object.keys(ids).filter(k => ids[k] > 1);
+  out.dangling_links = [];
+  for (const a of document.querySelectorAll("a[href^='#']"))
+    if (!document.getElementById(a.getAttribute("href").slice(1))) out.dangling_links.push(a.getAttribute("href"));
+  out.h1 = document.querySelector("h1") ? document.querySelector("h1").textContent : "";
   out.external = ext;
   out.resources = performance.getEntriesByType("resource").length;
   const pre = document.createElement("pre");
@@ -241,13 +264,55 @@ def check_probe(name, probe, exp):
     check(probe["circles_with_title"] >= pts, f"{name}: {probe['circles_with_title']} tooltips for {pts} figure-3 points")
 
 
-def check_screenshot(png, name):
+def expected_repair(doc):
+    """What the repair page must show beyond its embedded diagnosis."""
+    def plottable(L):
+        r = L.get("row")
+        return isinstance(r, int) and not isinstance(r, bool) and 0 <= r < 100000
+    layers = [L for L in doc.get("layers") or [] if isinstance(L, dict) and plottable(L)]
+    series = []
+    for key, kind in (("rel_error_before", "before"), ("rel_error_after", "after")):
+        n = sum(1 for L in layers if num(L.get(key)))
+        if n:
+            series.append((kind, n))
+    reps = sorted(doc.get("repairs") or [], key=lambda r: r.get("index", 1 << 62))
+    log = [(str(r["index"]), "yes" if r.get("kept") is True else "no" if r.get("kept") is False else "unknown")
+           for r in reps]
+    return {"repair-layers": series, "log": log}
+
+
+def check_repair(name, probe, exp):
+    check(probe["h1"] == "convfix repair report", f"{name}: page heading {probe['h1']!r}")
+    plots = {p["id"]: p for p in probe["plots"]}
+    check("repair-layers" in plots, f"{name}: before/after plot missing")
+    if "repair-layers" in plots:
+        p = plots["repair-layers"]
+        check(p["svg_ns"] and p["width"] >= 500 and p["height"] >= 300,
+              f"{name}: repair-layers laid out at {p['width']}x{p['height']}")
+        got = [(s["kind"], s["points"]) for s in p["series"]]
+        check(got == exp["repair-layers"], f"{name}: repair-layers series {got}, expected {exp['repair-layers']}")
+        for s in p["series"]:
+            check(s["polylines"] == 1 and s["bbox_w"] > 0 and s["bbox_h"] > 0,
+                  f"{name}: repair-layers series {s['name']}: {s['polylines']} polylines, box {s['bbox_w']}x{s['bbox_h']}")
+    got = [(r["index"], r["kept"]) for r in probe["repairs"]]
+    check(got == exp["log"], f"{name}: repair log rows {got}, expected {exp['log']}")
+    for r in probe["repairs"]:
+        check(r["kept_class"] == (r["kept"] == "yes"), f"{name}: log row {r['index']}: class and data-kept disagree")
+    kept_bg = {r["bg"] for r in probe["repairs"] if r["kept"] == "yes"}
+    other_bg = {r["bg"] for r in probe["repairs"] if r["kept"] != "yes"}
+    check(len(kept_bg) == 1 and not (kept_bg & other_bg) and "rgba(0, 0, 0, 0)" not in kept_bg,
+          f"{name}: kept rows are not painted apart: kept {kept_bg}, others {other_bg}")
+    check(probe["duplicate_ids"] == [], f"{name}: duplicate element ids {probe['duplicate_ids'][:5]}")
+    check(probe["dangling_links"] == [], f"{name}: links without a target {probe['dangling_links'][:5]}")
+
+
+def check_screenshot(png, name, green=False):
     from PIL import Image
     im = Image.open(png).convert("RGB")
     w, h = im.size
     px = im.load()
     step = 2
-    total = nonwhite = red = blue = 0
+    total = nonwhite = red = blue = greens = 0
     colours = set()
     for y in range(0, h, step):
         for x in range(0, w, step):
@@ -260,12 +325,16 @@ def check_screenshot(png, name):
                 red += 1
             if b > 130 and r < 90 and b > g + 30:
                 blue += 1
+            if g > 100 and r < 80 and b < 90 and g > r + 50:
+                greens += 1
     print(f"{name}: screenshot {w}x{h}: {100.0 * nonwhite / total:.1f}% non-white, {len(colours)} colours, "
-          f"{red} red and {blue} blue samples")
+          f"{red} red, {blue} blue and {greens} green samples")
     check(nonwhite > 0.03 * total, f"{name}: screenshot is (nearly) blank: {nonwhite}/{total} non-white samples")
     check(len(colours) > 20, f"{name}: screenshot has only {len(colours)} colours")
     check(red > 50, f"{name}: no red (discrepant series / verdict) in the screenshot")
-    check(blue > 20, f"{name}: no blue (agreeing series) in the screenshot")
+    check(blue > 20, f"{name}: no blue (agreeing / after-repair series) in the screenshot")
+    if green:
+        check(greens > 50, f"{name}: no green (kept change, verdict) in the screenshot")
 
 
 def main():
@@ -288,7 +357,7 @@ def main():
         out = a.keep or tmp
         os.makedirs(out, exist_ok=True)
         profile = os.path.join(tmp, "profile")
-        for fx in ("discrepant", "faithful", "cannot_run"):
+        for fx in ("discrepant", "faithful", "cannot_run", "repair"):
             src = os.path.join(a.fixtures, fx + ".json")
             page = os.path.join(out, fx + ".html")
             r = subprocess.run([a.tool, src, page], capture_output=True, text=True)
@@ -297,7 +366,9 @@ def main():
                 continue
             with open(src) as f:
                 doc = json.load(f)
-            exp = expected_from(doc)
+            repair = doc.get("command") == "repair"
+            # A repair page embeds the whole diagnose page of its "diagnosis".
+            exp = expected_from(doc["diagnosis"] if repair else doc)
             with open(page, encoding="utf-8") as f:
                 text = f.read()
             probed = os.path.join(tmp, fx + ".probe.html")
@@ -310,6 +381,13 @@ def main():
                   f"{r.stderr.strip()[-300:]}")
             if scan.probe is not None:
                 check_probe(fx, scan.probe, exp)
+                if repair:
+                    check_repair(fx, scan.probe, expected_repair(doc))
+                else:
+                    check(scan.probe["h1"] == "convfix diagnose report", f"{fx}: page heading {scan.probe['h1']!r}")
+                    check(scan.probe["repairs"] == [], f"{fx}: a diagnose page has repair log rows")
+                    check(scan.probe["duplicate_ids"] == [], f"{fx}: duplicate element ids {scan.probe['duplicate_ids'][:5]}")
+                    check(scan.probe["dangling_links"] == [], f"{fx}: links without a target {scan.probe['dangling_links'][:5]}")
                 print(f"{fx}: {len(scan.probe['plots'])} plots, series "
                       f"{[(p['id'], [(s['kind'], s['points']) for s in p['series']]) for p in scan.probe['plots']]}, "
                       f"tables {scan.probe['tables']}, outside references {len(scan.probe['external'])}", flush=True)
@@ -328,6 +406,19 @@ def main():
                 check(os.path.exists(png), f"{fx}: no screenshot written: {r.stderr.strip()[-300:]}")
                 if os.path.exists(png):
                     check_screenshot(png, fx)
+            if repair:
+                r = chromium(["--dump-dom", "file://" + page], a.chromium, profile)
+                plain = DomScan()
+                plain.feed(r.stdout)
+                check(plain.plots == ["repair-layers", "figure3", "relative-error", "tau-histogram"],
+                      f"{fx}: plots in Chromium's DOM {plain.plots}")
+                check(plain.series.get("repair-layers") == ["before", "after"],
+                      f"{fx}: repair-layers series in Chromium's DOM {plain.series.get('repair-layers')}")
+                png = os.path.join(out, fx + ".png")
+                r = chromium(["--window-size=1400,2200", "--screenshot=" + png, "file://" + page], a.chromium, profile)
+                check(os.path.exists(png), f"{fx}: no screenshot written: {r.stderr.strip()[-300:]}")
+                if os.path.exists(png):
+                    check_screenshot(png, fx, green=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:

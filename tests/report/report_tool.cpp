@@ -1,4 +1,4 @@
-// convfix_report_tool DIAGNOSE.json OUT.html — renders a diagnose document
+// convfix_report_tool DOCUMENT.json OUT.html — renders a diagnose or repair document
 // with write_html_report (for tests/report/check_report_chromium.py and for
 // looking at a report by hand). Exit 0 on success, 2 with one line on stderr
 // when the JSON cannot be read or the page cannot be written.
@@ -12,7 +12,7 @@
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: convfix_report_tool DIAGNOSE.json OUT.html\n");
+    std::fprintf(stderr, "usage: convfix_report_tool DIAGNOSE_OR_REPAIR.json OUT.html\n");
     return 2;
   }
   auto bytes = convfix::read_file(argv[1]);
