@@ -25,13 +25,10 @@ shape, a real Flatten -> Linear, matmul, addmm, softmax, mean).
 
 Usage: /usr/bin/python3 tools/gen_torchscript.py --out DIR [--models a,b] [--batch N] [--force]
 """
-import argparse
 import copy
 import hashlib
-import json
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -47,6 +44,7 @@ except ImportError as e:  # the tests skip (77) without python3-torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_torchvision as tv  # noqa: E402
+import model_cache  # noqa: E402
 
 
 def adaptive_avg_pool_cells(x, oh, ow):
@@ -141,7 +139,7 @@ ALL = list(tv.MODELS) + list(EXTRA)
 
 def stamp():
     h = hashlib.sha256()
-    for f in (os.path.abspath(__file__), os.path.abspath(tv.__file__)):
+    for f in (os.path.abspath(__file__), os.path.abspath(tv.__file__), os.path.abspath(model_cache.__file__)):
         with open(f, "rb") as fh:
             h.update(fh.read())
     h.update(torch.__version__.encode())
@@ -170,8 +168,7 @@ def generate(name, out_dir, st, n_test):
         logits64 = copy.deepcopy(model).double()(xt.double()).numpy()
     if not np.all(np.isfinite(logits)):
         raise RuntimeError(f"{name}: non-finite logits")
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=out_dir, prefix=".tmp-")
+    tmp = model_cache.staging_dir(out_dir)
     with torch.no_grad():
         traced = torch.jit.trace(model, xt[:1])
     traced.save(os.path.join(tmp, "model.pt"))
@@ -197,46 +194,18 @@ def generate(name, out_dir, st, n_test):
             "top1": np.argmax(logits, 1).tolist(), "logit_max_abs": float(np.abs(logits).max()),
             "torch_f32_vs_f64_rel_err": float(np.abs(logits - logits64).max() / np.abs(logits64).max()),
             "scripted": name in SCRIPTED, "seconds": round(time.time() - t0, 1)}
-    with open(os.path.join(tmp, "meta.json"), "w") as f:
-        json.dump(meta, f, indent=1)
-    for fn in os.listdir(tmp):
-        os.replace(os.path.join(tmp, fn), os.path.join(out_dir, fn))
-    os.rmdir(tmp)
+    model_cache.publish(tmp, out_dir, meta)
     return meta
 
 
-def up_to_date(d, st):
-    try:
-        with open(os.path.join(d, "meta.json")) as f:
-            m = json.load(f)
-    except (OSError, ValueError):
-        return False
-    need = ["model.pt", "model.onnx", "input.npy", "logits.npy"] + (["model_script.pt"] if m.get("scripted") else [])
-    return m.get("stamp") == st and all(os.path.exists(os.path.join(d, f)) for f in need)
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--models", default=",".join(ALL))
-    ap.add_argument("--batch", type=int, default=4, help="photos per model (<= %d)" % len(tv.TEST_PHOTOS))
-    ap.add_argument("--force", action="store_true")
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    st = stamp()
-    names = [m for m in args.models.split(",") if m]
-    for n in names:
-        if n not in ALL:
-            sys.exit(f"unknown model '{n}' (known: {', '.join(ALL)})")
-    for n in names:
-        d = os.path.join(args.out, n)
-        if not args.force and up_to_date(d, st):
-            print(f"{n}: up to date ({d})")
-            continue
-        m = generate(n, d, st, min(args.batch, len(tv.TEST_PHOTOS)))
-        print(f"{n}: input {m['input_shape']} |logit|max {m['logit_max_abs']:.2f} top1 {m['top1']} "
-              f"f32-vs-f64 {m['torch_f32_vs_f64_rel_err']:.1e} ({m['seconds']} s)", flush=True)
+    model_cache.main(
+        __doc__, ALL, stamp, generate,
+        summary=lambda m: (f"input {m['input_shape']} |logit|max {m['logit_max_abs']:.2f} top1 {m['top1']} "
+                           f"f32-vs-f64 {m['torch_f32_vs_f64_rel_err']:.1e}"),
+        needed=lambda meta: ["model.pt", "model.onnx", "input.npy", "logits.npy"] +
+                            (["model_script.pt"] if meta.get("scripted") else []),
+        default_batch=4, max_batch=len(tv.TEST_PHOTOS))
 
 
 if __name__ == "__main__":

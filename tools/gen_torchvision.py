@@ -39,18 +39,18 @@ Usage: /usr/bin/python3 tools/gen_torchvision.py --out DIR [--models a,b] [--for
 Photos: python3-skimage's data folder and opencv-doc's examples/data (both
 Debian packages; see docs/TESTING.md for their licences).
 """
-import argparse
 import hashlib
-import json
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
 import torch
 import torchvision
 from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model_cache  # noqa: E402
 
 SKIMAGE_DATA = "/usr/lib/python3/dist-packages/skimage/data"
 OPENCV_DATA = "/usr/share/doc/opencv-doc/examples/data"
@@ -103,8 +103,9 @@ MODELS = {
 
 def script_stamp():
     h = hashlib.sha256()
-    with open(os.path.abspath(__file__), "rb") as f:
-        h.update(f.read())
+    for fn in (os.path.abspath(__file__), os.path.abspath(model_cache.__file__)):
+        with open(fn, "rb") as f:
+            h.update(f.read())
     h.update(torch.__version__.encode())
     h.update(torchvision.__version__.encode())
     return h.hexdigest()[:16]
@@ -211,8 +212,7 @@ def generate(name, out_dir, stamp, n_test):
         logits64 = copy.deepcopy(model).double()(torch.from_numpy(x).double()).numpy()
     rel32 = float(np.abs(logits - logits64).max() / np.abs(logits64).max())
 
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=out_dir, prefix=".tmp-")
+    tmp = model_cache.staging_dir(out_dir)
     x1 = torch.from_numpy(x[:1])
     torch.onnx.export(model, x1, os.path.join(tmp, "model.onnx"), opset_version=opset,
                       input_names=["input"], output_names=["logits"],
@@ -244,48 +244,18 @@ def generate(name, out_dir, stamp, n_test):
         "torchvision": torchvision.__version__,
         "seconds": round(time.time() - t0, 1),
     }
-    with open(os.path.join(tmp, "meta.json"), "w") as f:
-        json.dump(meta, f, indent=1)
-    for fn in os.listdir(tmp):
-        os.replace(os.path.join(tmp, fn), os.path.join(out_dir, fn))
-    os.rmdir(tmp)
+    model_cache.publish(tmp, out_dir, meta)
     return meta
 
 
-def up_to_date(d, stamp):
-    need = ["model.onnx", "model.pt", "input.npy", "logits.npy", "logits64.npy", "meta.json"]
-    if not all(os.path.exists(os.path.join(d, f)) for f in need):
-        return False
-    try:
-        with open(os.path.join(d, "meta.json")) as f:
-            return json.load(f).get("stamp") == stamp
-    except (OSError, ValueError):
-        return False
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True, help="cache folder (one sub-folder per model)")
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
-    ap.add_argument("--batch", type=int, default=len(TEST_PHOTOS), help="photos in input.npy (<= %d)" % len(TEST_PHOTOS))
-    ap.add_argument("--force", action="store_true", help="regenerate even when up to date")
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    stamp = script_stamp()
-    names = [m for m in args.models.split(",") if m]
-    for n in names:
-        if n not in MODELS:
-            sys.exit(f"unknown model '{n}' (known: {', '.join(MODELS)})")
-    for n in names:
-        d = os.path.join(args.out, n)
-        if not args.force and up_to_date(d, stamp):
-            print(f"{n}: up to date ({d})")
-            continue
-        m = generate(n, d, stamp, min(args.batch, len(TEST_PHOTOS)))
-        print(f"{n}: opset {m['opset']} input {m['input_shape']} |logit|max {m['logit_max_abs']:.2f} "
-              f"std {m['logit_std']:.2f} f32-vs-f64 {m['torch_f32_vs_f64_rel_err']:.1e} top1 {m['top1']} min gap {min(m['top1_gap']):.3f} ({m['seconds']} s)",
-              flush=True)
+    model_cache.main(
+        __doc__, list(MODELS), script_stamp, generate,
+        summary=lambda m: (f"opset {m['opset']} input {m['input_shape']} |logit|max {m['logit_max_abs']:.2f} "
+                           f"std {m['logit_std']:.2f} f32-vs-f64 {m['torch_f32_vs_f64_rel_err']:.1e} "
+                           f"top1 {m['top1']} min gap {min(m['top1_gap']):.3f}"),
+        needed=lambda meta: ["model.onnx", "model.pt", "input.npy", "logits.npy", "logits64.npy", "meta.json"],
+        default_batch=len(TEST_PHOTOS), max_batch=len(TEST_PHOTOS))
 
 
 if __name__ == "__main__":
