@@ -15,6 +15,7 @@
 
 #include "convfix/fileio.h"
 #include "convfix/keras_format.h"
+#include "formats/keras/keras_config_patch.h"
 #include "formats/keras/keras_lower.h"
 #include "formats/keras/keras_zip.h"
 
@@ -246,21 +247,46 @@ std::string temp_path(const std::string& near) {
   return near + ".convfix-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(k++);
 }
 
-// Writes every initializer named in the graph's keras_weight_paths into the
-// HDF5 file at `file` (opened read-write).
-Status patch_h5(const Graph& g, const std::string& file) {
-  auto it = g.info.metadata.find("keras_weight_paths");
-  if (it == g.info.metadata.end()) return invalid_argument(file + ": the graph was not read from a Keras file (no weight paths)");
-  const json paths = json::parse(it->second, nullptr, false);
-  if (!paths.is_object()) return invalid_argument(file + ": bad keras_weight_paths metadata");
+// A string attribute written anew: a scalar (one value) or a 1-D array,
+// fixed-length, in the character set of the attribute it replaces.
+Status write_str_attr(const std::string& file, hid_t obj, const char* name, const std::vector<std::string>& vals, bool scalar) {
+  H5T_cset_t cset = H5T_CSET_ASCII;
+  if (has_attr(obj, name)) {
+    Hid a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+    Hid t(a.ok() ? H5Aget_type(a.get()) : -1, H5Tclose);
+    if (t.ok() && H5Tget_class(t.get()) == H5T_STRING) cset = H5Tget_cset(t.get());
+    a.reset();
+    if (H5Adelete(obj, name) < 0) return io_error(file + ": attribute '" + name + "' cannot be replaced");
+  }
+  size_t len = 1;
+  for (const auto& v : vals) len = std::max(len, v.size());
+  Hid t(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(t.get(), len);
+  H5Tset_cset(t.get(), cset);
+  H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
+  const hsize_t n = vals.size();
+  Hid sp(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Hid a(H5Acreate2(obj, name, t.get(), sp.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (!a.ok()) return io_error(file + ": attribute '" + name + "' cannot be written");
+  std::string buf(len * vals.size(), '\0');
+  for (size_t i = 0; i < vals.size(); ++i) buf.replace(i * len, vals[i].size(), vals[i]);
+  if (H5Awrite(a.get(), t.get(), buf.data()) < 0) return io_error(file + ": attribute '" + name + "' cannot be written");
+  return Status::OK();
+}
+
+// Writes the patch's weights into the HDF5 file at `file` (opened
+// read-write): every file weight the graph uses, from the graph; new
+// weights (a bias) as new f32 datasets next to the layer's first weight
+// (Keras 2 files: also listed in the layer group's weight_names, after the
+// layer's last weight).
+Status patch_h5(const keras::ConfigPatch& patch, const json& paths, const std::string& file, bool keras2) {
   CONVFIX_ASSIGN_OR_RETURN(Hid f, open_h5(file, true));
-  for (const auto& [name, p] : paths.items()) {
-    auto ini = g.initializers.find(name);
-    if (ini == g.initializers.end()) continue;  // weight not used by the graph: kept as is
-    const Tensor& t = ini->second;
+  for (const auto& [name, t] : patch.weights) {
+    if (!paths.contains(name) || !paths[name].is_string()) continue;
+    const std::string p = paths[name].get<std::string>();
     if (t.dtype() != DType::kF32) return not_implemented(file + ": weight '" + name + "' is " + dtype_name(t.dtype()) + ", not f32");
-    Hid d(H5Dopen2(f.get(), p.get<std::string>().c_str(), H5P_DEFAULT), H5Dclose);
-    if (!d.ok()) return invalid_model(file + ": weight dataset '" + p.get<std::string>() + "' is missing");
+    Hid d(H5Dopen2(f.get(), p.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!d.ok()) return invalid_model(file + ": weight dataset '" + p + "' is missing");
     Hid s(H5Dget_space(d.get()), H5Sclose);
     const int nd = H5Sget_simple_extent_ndims(s.get());
     hsize_t dims[8] = {0};
@@ -272,61 +298,90 @@ Status patch_h5(const Graph& g, const std::string& file) {
     if (t.numel() && H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.raw()) < 0)
       return io_error(file + ": weight '" + name + "' cannot be written");
   }
+  for (const auto& w : patch.added) {
+    if (!paths.contains(w.after) || !paths[w.after].is_string())
+      return internal_error(file + ": layer '" + w.layer + "': no dataset path for weight '" + w.after + "'");
+    const std::string pa = paths[w.after].get<std::string>();
+    if (pa.size() < w.after.size() || pa.compare(pa.size() - w.after.size(), w.after.size(), w.after) != 0)
+      return not_implemented(file + ": layer '" + w.layer + "': cannot place a new weight next to '" + pa + "'");
+    const std::string base = pa.substr(0, pa.size() - w.after.size());
+    const std::string dpath = base + w.name;
+    if (H5Lexists(f.get(), dpath.c_str(), H5P_DEFAULT) > 0)
+      return not_implemented(file + ": layer '" + w.layer + "': dataset '" + dpath + "' already exists");
+    std::vector<hsize_t> dims;
+    for (int64_t d : w.value.dims()) dims.push_back(static_cast<hsize_t>(d));
+    Hid lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    Hid sp(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+    Hid d(H5Dcreate2(f.get(), dpath.c_str(), H5T_IEEE_F32LE, sp.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+    if (!d.ok() || (w.value.numel() && H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, w.value.raw()) < 0))
+      return io_error(file + ": layer '" + w.layer + "': weight '" + w.name + "' cannot be written");
+    if (!keras2) continue;
+    const std::string group = base.empty() ? "/" : base.substr(0, base.size() - 1);
+    Hid g(H5Gopen2(f.get(), group.c_str(), H5P_DEFAULT), H5Gclose);
+    if (!g.ok() || !has_attr(g.get(), "weight_names")) return invalid_model(file + ": group '" + group + "' has no weight_names");
+    CONVFIX_ASSIGN_OR_RETURN(auto names, read_str_attr(file, g.get(), "weight_names"));
+    auto it = std::find(names.begin(), names.end(), w.after);
+    names.insert(it == names.end() ? names.end() : it + 1, w.name);
+    CONVFIX_RETURN_IF_ERROR(write_str_attr(file, g.get(), "weight_names", names, false));
+  }
   if (H5Fflush(f.get(), H5F_SCOPE_GLOBAL) < 0) return io_error(file + ": flush failed");
   return Status::OK();
 }
 
-}  // namespace
+// The model config as the file stores it, with the model replaced.
+json with_model(const json& stored, const json& model) {
+  if (stored.is_object() && stored.contains("model_config") && !stored.contains("class_name")) {
+    json j = stored;
+    j["model_config"] = model;
+    return j;
+  }
+  return model;
+}
 
-static Expected<Graph> read_keras_h5_impl(const std::string& path) {
+// What a writer needs of an original Keras file: the lowering request (model
+// config and weights), the weight dataset paths and the stored config JSON.
+struct Source {
+  keras::LowerRequest req;
+  json paths = json::object();
+  json stored;  // the stored config JSON (model_config attribute, arch JSON, config.json)
+  std::string kv, backend;
+};
+
+Expected<Source> source_h5(const std::string& path) {
   CONVFIX_ASSIGN_OR_RETURN(Hid f, open_h5(path));
   if (!has_attr(f.get(), "model_config"))
     return invalid_model(path + ": no model_config attribute (a weights-only file? give its architecture JSON too)");
   CONVFIX_ASSIGN_OR_RETURN(std::string cfg, read_str1(path, f.get(), "model_config"));
-  keras::LowerRequest req;
-  req.path = path;
-  req.format = "keras";
-  req.model = parse_config(cfg);
-  if (!req.model.is_object() || !req.model.contains("class_name")) return invalid_model(path + ": model_config is not a Keras model JSON");
-  std::string kv, be;
-  if (has_attr(f.get(), "keras_version")) { CONVFIX_ASSIGN_OR_RETURN(kv, read_str1(path, f.get(), "keras_version")); }
-  if (has_attr(f.get(), "backend")) { CONVFIX_ASSIGN_OR_RETURN(be, read_str1(path, f.get(), "backend")); }
-  json paths = json::object();
+  Source s;
+  s.req.path = path;
+  s.req.format = "keras";
+  s.stored = json::parse(cfg, nullptr, false);
+  s.req.model = parse_config(cfg);
+  if (!s.req.model.is_object() || !s.req.model.contains("class_name")) return invalid_model(path + ": model_config is not a Keras model JSON");
+  if (has_attr(f.get(), "keras_version")) { CONVFIX_ASSIGN_OR_RETURN(s.kv, read_str1(path, f.get(), "keras_version")); }
+  if (has_attr(f.get(), "backend")) { CONVFIX_ASSIGN_OR_RETURN(s.backend, read_str1(path, f.get(), "backend")); }
   if (H5Lexists(f.get(), "model_weights", H5P_DEFAULT) > 0)
-    CONVFIX_RETURN_IF_ERROR(read_keras2_weights(path, f.get(), "model_weights", req.model, &req, &paths));
-  return finish(req, paths, kv, be, "h5");
+    CONVFIX_RETURN_IF_ERROR(read_keras2_weights(path, f.get(), "model_weights", s.req.model, &s.req, &s.paths));
+  return s;
 }
 
-static Expected<Graph> read_keras_json_h5_impl(const std::string& json_path, const std::string& weights_h5) {
+Expected<Source> source_json_h5(const std::string& json_path, const std::string& weights_h5) {
   CONVFIX_ASSIGN_OR_RETURN(std::string text, read_file(json_path));
-  keras::LowerRequest req;
-  req.path = json_path;
-  req.model = parse_config(text);
-  if (!req.model.is_object() || !req.model.contains("class_name")) return invalid_model(json_path + ": not a Keras model JSON");
+  Source s;
+  s.req.path = json_path;
+  s.stored = json::parse(text, nullptr, false);
+  s.req.model = parse_config(text);
+  if (!s.req.model.is_object() || !s.req.model.contains("class_name")) return invalid_model(json_path + ": not a Keras model JSON");
   CONVFIX_ASSIGN_OR_RETURN(Hid f, open_h5(weights_h5));
-  json paths = json::object();
   const std::string group = has_attr(f.get(), "layer_names") ? "/" : "model_weights";
-  CONVFIX_RETURN_IF_ERROR(read_keras2_weights(weights_h5, f.get(), group, req.model, &req, &paths));
-  std::string kv;
-  if (has_attr(f.get(), "keras_version")) { CONVFIX_ASSIGN_OR_RETURN(kv, read_str1(weights_h5, f.get(), "keras_version")); }
-  auto g = finish(req, paths, kv, "", "json+h5");
-  if (g.ok()) g->info.metadata["keras_weights_file"] = weights_h5;
-  return g;
+  CONVFIX_RETURN_IF_ERROR(read_keras2_weights(weights_h5, f.get(), group, s.req.model, &s.req, &s.paths));
+  if (has_attr(f.get(), "keras_version")) { CONVFIX_ASSIGN_OR_RETURN(s.kv, read_str1(weights_h5, f.get(), "keras_version")); }
+  return s;
 }
 
-static Expected<Graph> read_keras_v3_impl(const std::string& path) {
-  {
-    // A legacy HDF5 file carrying a .keras name.
-    std::string head(8, '\0');
-    FILE* fp = std::fopen(path.c_str(), "rb");
-    if (fp) {
-      const size_t n = std::fread(head.data(), 1, 8, fp);
-      std::fclose(fp);
-      if (n == 8 && head == std::string("\x89HDF\r\n\x1a\n", 8)) return read_keras_h5_impl(path);
-    }
-  }
-  CONVFIX_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
-  CONVFIX_ASSIGN_OR_RETURN(auto entries, keras::read_zip(path, bytes));
+// A Keras 3 archive's config.json and model.weights.h5 (entries of the zip).
+Expected<Source> source_v3(const std::string& path, const std::vector<std::pair<std::string, std::string>>& entries) {
   const std::string* config = nullptr;
   const std::string* weights = nullptr;
   const std::string* meta = nullptr;
@@ -336,13 +391,13 @@ static Expected<Graph> read_keras_v3_impl(const std::string& path) {
     if (n == "metadata.json") meta = &d;
   }
   if (!config) return invalid_model(path + ": .keras archive without config.json");
-  keras::LowerRequest req;
-  req.path = path;
-  req.format = "keras";
-  req.model = json::parse(*config, nullptr, false);
-  req.keras3 = true;
-  if (!req.model.is_object() || !req.model.contains("class_name")) return invalid_model(path + ": config.json is not a Keras model JSON");
-  json paths = json::object();
+  Source s;
+  s.req.path = path;
+  s.req.format = "keras";
+  s.req.model = json::parse(*config, nullptr, false);
+  s.stored = s.req.model;
+  s.req.keras3 = true;
+  if (!s.req.model.is_object() || !s.req.model.contains("class_name")) return invalid_model(path + ": config.json is not a Keras model JSON");
   if (weights) {
     quiet_hdf5();
     const std::string tmp = temp_path((fs::temp_directory_path() / "convfix-keras").string());
@@ -353,19 +408,50 @@ static Expected<Graph> read_keras_v3_impl(const std::string& path) {
       if (!f.ok()) st = invalid_model(path + ": model.weights.h5 is not a valid HDF5 file");
       else if (H5Lexists(f->get(), "layers", H5P_DEFAULT) > 0) {
         Hid lg(H5Gopen2(f->get(), "layers", H5P_DEFAULT), H5Gclose);
-        read_v3_group(path, lg.get(), "/layers", &req, &paths, &st);
+        read_v3_group(path, lg.get(), "/layers", &s.req, &s.paths, &st);
       }
     }
     std::error_code ec;
     fs::remove(tmp, ec);
     CONVFIX_RETURN_IF_ERROR(st);
   }
-  std::string kv;
   if (meta) {
     json m = json::parse(*meta, nullptr, false);
-    if (m.is_object() && m.contains("keras_version") && m["keras_version"].is_string()) kv = m["keras_version"].get<std::string>();
+    if (m.is_object() && m.contains("keras_version") && m["keras_version"].is_string()) s.kv = m["keras_version"].get<std::string>();
   }
-  return finish(req, paths, kv, "", "keras3");
+  return s;
+}
+
+}  // namespace
+
+static Expected<Graph> read_keras_h5_impl(const std::string& path) {
+  CONVFIX_ASSIGN_OR_RETURN(Source s, source_h5(path));
+  return finish(s.req, s.paths, s.kv, s.backend, "h5");
+}
+
+static Expected<Graph> read_keras_json_h5_impl(const std::string& json_path, const std::string& weights_h5) {
+  CONVFIX_ASSIGN_OR_RETURN(Source s, source_json_h5(json_path, weights_h5));
+  auto g = finish(s.req, s.paths, s.kv, "", "json+h5");
+  if (g.ok()) g->info.metadata["keras_weights_file"] = weights_h5;
+  return g;
+}
+
+static bool is_hdf5_file(const std::string& path) {
+  std::string head(8, '\0');
+  FILE* fp = std::fopen(path.c_str(), "rb");
+  if (!fp) return false;
+  const size_t n = std::fread(head.data(), 1, 8, fp);
+  std::fclose(fp);
+  return n == 8 && head == std::string("\x89HDF\r\n\x1a\n", 8);
+}
+
+static Expected<Graph> read_keras_v3_impl(const std::string& path) {
+  // A legacy HDF5 file carrying a .keras name.
+  if (is_hdf5_file(path)) return read_keras_h5_impl(path);
+  CONVFIX_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  CONVFIX_ASSIGN_OR_RETURN(auto entries, keras::read_zip(path, bytes));
+  CONVFIX_ASSIGN_OR_RETURN(Source s, source_v3(path, entries));
+  return finish(s.req, s.paths, s.kv, "", "keras3");
 }
 
 // JSON type errors (a config field of the wrong type) become kInvalidModel.
@@ -384,36 +470,111 @@ Expected<Graph> read_keras_json_h5(const std::string& json_path, const std::stri
 }
 Expected<Graph> read_keras_v3(const std::string& path) { return guarded(path, [&] { return read_keras_v3_impl(path); }); }
 
-Status write_keras(const Graph& g, const std::string& original, const std::string& out_path) {
+namespace {
+
+// Copies the HDF5 file `src` to a temporary file beside `out`, patches its
+// weights (and, when `config` is set, its model_config attribute) and
+// renames it to `out`.
+Status write_h5_copy(const std::string& src, const std::string& out, const keras::ConfigPatch& patch, const json& paths,
+                     const std::string* config) {
   std::error_code ec;
-  if (fs::exists(out_path, ec) && fs::equivalent(original, out_path, ec))
-    return invalid_argument(out_path + ": refusing to write over the input file");
+  CONVFIX_ASSIGN_OR_RETURN(std::string bytes, read_file(src));
+  const std::string tmp = temp_path((fs::absolute(out).parent_path() / ".convfix-keras").string());
+  CONVFIX_RETURN_IF_ERROR(write_file_atomic(tmp, bytes));
+  Status st = patch_h5(patch, paths, tmp, true);
+  if (st.ok() && config) {
+    auto f = open_h5(tmp, true);
+    st = f.ok() ? write_str_attr(tmp, f->get(), "model_config", {*config}, true) : f.status();
+  }
+  if (st.ok()) {
+    fs::rename(tmp, out, ec);
+    if (ec) st = io_error(out + ": cannot be written (" + ec.message() + ")");
+  }
+  if (!st.ok()) fs::remove(tmp, ec);
+  return st;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
+}
+
+Status write_keras_impl(const Graph& g, const std::string& original, const std::string& out_path) {
+  std::error_code ec;
+  if (same_file(original, out_path)) return invalid_argument(out_path + ": refusing to write over the input file");
   CONVFIX_ASSIGN_OR_RETURN(std::string bytes, read_file(original));
-  const fs::path dir = fs::absolute(out_path).parent_path();
-  const std::string tmp = temp_path((dir / ".convfix-keras").string());
   const bool zip = bytes.size() >= 4 && bytes.compare(0, 4, "PK\x03\x04") == 0;
-  auto cleanup = [&]() { fs::remove(tmp, ec); };
-  if (!zip) {
-    CONVFIX_RETURN_IF_ERROR(write_file_atomic(tmp, bytes));
-    Status st = patch_h5(g, tmp);
-    if (!st.ok()) { cleanup(); return st; }
-    fs::rename(tmp, out_path, ec);
-    if (ec) { cleanup(); return io_error(out_path + ": cannot be written (" + ec.message() + ")"); }
-    return Status::OK();
+  const bool h5 = bytes.size() >= 8 && bytes.compare(0, 8, "\x89HDF\r\n\x1a\n") == 0;
+  if (zip) {
+    // Keras 3 archive: config.json and model.weights.h5 replaced.
+    CONVFIX_ASSIGN_OR_RETURN(auto entries, keras::read_zip(original, bytes));
+    CONVFIX_ASSIGN_OR_RETURN(Source s, source_v3(original, entries));
+    CONVFIX_ASSIGN_OR_RETURN(keras::ConfigPatch patch, keras::patch_config(g, s.req, keras::sibling_namer(true)));
+    const std::string tmp = temp_path((fs::absolute(out_path).parent_path() / ".convfix-keras").string());
+    for (auto& [n, d] : entries) {
+      if (n == "config.json" && patch.changed) d = patch.model.dump();
+      if (n != "model.weights.h5") continue;
+      CONVFIX_RETURN_IF_ERROR(write_file_atomic(tmp, d));
+      Status st = patch_h5(patch, s.paths, tmp, false);
+      auto nb = st.ok() ? read_file(tmp) : Expected<std::string>(st);
+      fs::remove(tmp, ec);
+      if (!nb.ok()) return nb.status();
+      d = std::move(nb).value();
+    }
+    CONVFIX_ASSIGN_OR_RETURN(std::string z, keras::write_zip(entries));
+    return write_file_atomic(out_path, z);
   }
-  CONVFIX_ASSIGN_OR_RETURN(auto entries, keras::read_zip(original, bytes));
-  for (auto& [n, d] : entries) {
-    if (n != "model.weights.h5") continue;
-    CONVFIX_RETURN_IF_ERROR(write_file_atomic(tmp, d));
-    Status st = patch_h5(g, tmp);
-    if (!st.ok()) { cleanup(); return st; }
-    auto nb = read_file(tmp);
-    cleanup();
-    if (!nb.ok()) return nb.status();
-    d = std::move(nb).value();
+  if (h5) {
+    Hid f;
+    {
+      CONVFIX_ASSIGN_OR_RETURN(f, open_h5(original));
+    }
+    const bool has_config = has_attr(f.get(), "model_config");
+    f.reset();
+    if (has_config) {
+      // model.save HDF5 (also a legacy HDF5 file named .keras).
+      CONVFIX_ASSIGN_OR_RETURN(Source s, source_h5(original));
+      CONVFIX_ASSIGN_OR_RETURN(keras::ConfigPatch patch, keras::patch_config(g, s.req, keras::sibling_namer(false)));
+      const std::string cfg = with_model(s.stored, patch.model).dump();
+      return write_h5_copy(original, out_path, patch, s.paths, patch.changed ? &cfg : nullptr);
+    }
+    // A weights-only file: its architecture JSON is the graph's source.
+    const std::string arch = g.info.source_path;
+    if (arch.empty() || is_hdf5_file(arch))
+      return invalid_argument(original + ": a weights-only HDF5 file; give the architecture JSON as the original");
+    CONVFIX_ASSIGN_OR_RETURN(Source s, source_json_h5(arch, original));
+    CONVFIX_ASSIGN_OR_RETURN(keras::ConfigPatch patch, keras::patch_config(g, s.req, keras::sibling_namer(false)));
+    if (patch.changed)
+      return not_implemented(original + ": the graph needs a changed architecture JSON; write from the JSON (" + arch +
+                             ") to get both files");
+    return write_h5_copy(original, out_path, patch, s.paths, nullptr);
   }
-  CONVFIX_ASSIGN_OR_RETURN(std::string z, keras::write_zip(entries));
-  return write_file_atomic(out_path, z);
+  // Architecture JSON + weights-only HDF5: OUT.json and OUT.weights.h5.
+  std::string weights;
+  if (auto it = g.info.metadata.find("keras_weights_file"); it != g.info.metadata.end()) weights = it->second;
+  for (const char* ext : {".weights.h5", ".h5"})
+    if (weights.empty())
+      if (fs::path w = fs::path(original).replace_extension(ext); fs::exists(w, ec)) weights = w.string();
+  if (weights.empty()) return invalid_argument(original + ": not a Keras file, or an architecture JSON without its weights file");
+  if (fs::path(out_path).extension() != ".json")
+    return invalid_argument(out_path + ": an architecture JSON + weights model is written as OUT.json and OUT.weights.h5; give a .json name");
+  const std::string out_weights = fs::path(out_path).replace_extension(".weights.h5").string();
+  if (same_file(weights, out_weights) || same_file(original, out_weights))
+    return invalid_argument(out_weights + ": refusing to write over the input file");
+  CONVFIX_ASSIGN_OR_RETURN(Source s, source_json_h5(original, weights));
+  CONVFIX_ASSIGN_OR_RETURN(keras::ConfigPatch patch, keras::patch_config(g, s.req, keras::sibling_namer(false)));
+  CONVFIX_RETURN_IF_ERROR(write_h5_copy(weights, out_weights, patch, s.paths, nullptr));
+  return write_file_atomic(out_path, with_model(s.stored, patch.model).dump());
+}
+
+}  // namespace
+
+Status write_keras(const Graph& g, const std::string& original, const std::string& out_path) {
+  try {
+    return write_keras_impl(g, original, out_path);
+  } catch (const std::exception& e) {
+    return invalid_model(original + ": malformed Keras model config (" + e.what() + ")");
+  }
 }
 
 #else  // !CONVFIX_HAVE_HDF5

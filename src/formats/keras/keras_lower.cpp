@@ -16,6 +16,44 @@ std::string strip_tf_suffix(const std::string& name) {
   return name.substr(0, c);
 }
 
+void conv_transpose_pads(const std::vector<int64_t>& k, const std::vector<int64_t>& s, const std::vector<int64_t>& d,
+                         const std::vector<int64_t>& output_padding, bool same, std::vector<int64_t>* pads,
+                         std::vector<int64_t>* outpad) {
+  // Keras output length: same: in*s; valid: in*s + max(k_eff - s, 0);
+  // with output_padding: (in-1)*s + k_eff - 2*pad + output_padding, pad = k_eff/2 (same) or 0.
+  const size_t sp = k.size();
+  pads->assign(2 * sp, 0);
+  outpad->assign(sp, 0);
+  for (size_t i = 0; i < sp; ++i) {
+    const int64_t ke = (k[i] - 1) * d[i] + 1;
+    if (output_padding[i] >= 0) {
+      const int64_t p = same ? ke / 2 : 0;
+      (*pads)[i] = (*pads)[i + sp] = p;
+      (*outpad)[i] = output_padding[i];
+    } else if (same) {
+      const int64_t total = ke - s[i];
+      if (total >= 0) {
+        (*pads)[i] = total / 2;
+        (*pads)[i + sp] = total - total / 2;
+      } else {
+        (*outpad)[i] = -total;
+      }
+    } else if (ke < s[i]) {
+      (*outpad)[i] = s[i] - ke;
+    }
+  }
+}
+
+std::vector<int64_t> ints_of(const json& v, size_t n, int64_t def) {
+  std::vector<int64_t> r;
+  if (v.is_number_integer()) r.assign(n, v.get<int64_t>());
+  else if (v.is_array())
+    for (const auto& x : v) r.push_back(x.is_number() ? x.get<int64_t>() : def);
+  if (r.empty()) r.assign(n, def);
+  while (r.size() < n) r.push_back(r.back());
+  return r;
+}
+
 namespace {
 
 bool is_model_class(const std::string& c) {
@@ -42,16 +80,6 @@ std::string layer_name(const json& layer) {
   const json& c = cfg_of(layer);
   if (c.contains("name") && c["name"].is_string()) return c["name"].get<std::string>();
   return "";
-}
-
-std::vector<int64_t> ints_of(const json& v, size_t n, int64_t def) {
-  std::vector<int64_t> r;
-  if (v.is_number_integer()) r.assign(n, v.get<int64_t>());
-  else if (v.is_array())
-    for (const auto& x : v) r.push_back(x.is_number() ? x.get<int64_t>() : def);
-  if (r.empty()) r.assign(n, def);
-  while (r.size() < n) r.push_back(r.back());
-  return r;
 }
 
 }  // namespace
@@ -633,27 +661,8 @@ class Lowerer {
     std::vector<int64_t> op(sp, -1);
     if (L.config->contains("output_padding") && !(*L.config)["output_padding"].is_null()) op = ints_of((*L.config)["output_padding"], sp, 0);
     const bool same = L.config->value("padding", "valid") == "same";
-    // Keras output length: same: in*s; valid: in*s + max(k_eff - s, 0);
-    // with output_padding: (in-1)*s + k_eff - 2*pad + output_padding, pad = k_eff/2 (same) or 0.
-    std::vector<int64_t> pads(2 * sp, 0), outpad(sp, 0);
-    for (size_t i = 0; i < sp; ++i) {
-      const int64_t ke = (k[i] - 1) * d[i] + 1;
-      if (op[i] >= 0) {
-        const int64_t p = same ? ke / 2 : 0;
-        pads[i] = pads[i + sp] = p;
-        outpad[i] = op[i];
-      } else if (same) {
-        const int64_t total = ke - s[i];
-        if (total >= 0) {
-          pads[i] = total / 2;
-          pads[i + sp] = total - total / 2;
-        } else {
-          outpad[i] = -total;
-        }
-      } else if (ke < s[i]) {
-        outpad[i] = s[i] - ke;
-      }
-    }
+    std::vector<int64_t> pads, outpad;
+    conv_transpose_pads(k, s, d, op, same, &pads, &outpad);
     // Kernel (k..., O, I) -> (I, O, k...): same permutation as for Conv.
     const std::string wo = kernel_to_oi(L, w, kt->rank(), "kernel_iohw");
     CONVFIX_ASSIGN_OR_RETURN(std::string y, spatial(L, x, [&](const std::string& xc, int64_t rr) -> Expected<std::string> {

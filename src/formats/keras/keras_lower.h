@@ -55,4 +55,16 @@ void collect_layers(const nlohmann::json& model, std::set<std::string>* layers, 
 // Strips a trailing ":<digits>" from a TF variable name.
 std::string strip_tf_suffix(const std::string& name);
 
+// An int or int list config field as n ints (a scalar repeated, a short list
+// padded with its last value, `def` when absent).
+std::vector<int64_t> ints_of(const nlohmann::json& v, size_t n, int64_t def);
+
+// The explicit ConvTranspose pads (begin..., end...) and output_padding that
+// give Keras' Conv*DTranspose output length for kernel k, strides s,
+// dilations d, config output_padding (-1 per axis when absent) and padding
+// "same" (true) or "valid".
+void conv_transpose_pads(const std::vector<int64_t>& k, const std::vector<int64_t>& s, const std::vector<int64_t>& d,
+                         const std::vector<int64_t>& output_padding, bool same, std::vector<int64_t>* pads,
+                         std::vector<int64_t>* outpad);
+
 }  // namespace convfix::keras

@@ -4,6 +4,7 @@
 
 #include "convfix/fileio.h"
 #include "convfix/tfjs_format.h"
+#include "formats/keras/keras_config_patch.h"
 
 namespace convfix {
 
@@ -12,22 +13,34 @@ using nlohmann::json;
 
 namespace {
 
-// Replaces, in a Keras topology, the config of every layer whose graph node
-// carries a changed "keras_layer_config".
-void patch_topology(json* layers_holder, const std::map<std::string, json>& cfgs) {
-  if (layers_holder->is_object()) {
-    if (layers_holder->contains("class_name") && layers_holder->contains("config")) {
-      json& c = (*layers_holder)["config"];
-      std::string name = layers_holder->value("name", "");
-      if (name.empty() && c.is_object()) name = c.value("name", "");
-      auto it = cfgs.find(name);
-      if (it != cfgs.end() && it->second.contains("config") && it->second.value("class_name", "") == layers_holder->value("class_name", ""))
-        c = it->second["config"];
-    }
-    for (auto& [k, v] : layers_holder->items()) patch_topology(&v, cfgs);
-  } else if (layers_holder->is_array()) {
-    for (auto& v : *layers_holder) patch_topology(&v, cfgs);
+// A layers-model's config patched from the graph (keras_config_patch.h):
+// the topology in `j` is replaced, new weights are returned in `added`, the
+// graph's tensors of the file weights in `weights`.
+Status patch_layers_model(const Graph& g, const std::string& path, json* j, std::vector<keras::NewWeight>* added,
+                          std::map<std::string, Tensor>* weights) {
+  json& t = (*j)["modelTopology"];
+  if (!t.is_object()) return invalid_model(path + ": no modelTopology");
+  keras::LowerRequest req;
+  req.path = path;
+  req.format = "tfjs";
+  const bool wrapped = t.contains("model_config");
+  req.model = wrapped ? t["model_config"] : t;
+  if (!req.model.is_object() || !req.model.contains("class_name")) return invalid_model(path + ": modelTopology holds no Keras model_config");
+  CONVFIX_ASSIGN_OR_RETURN(TfjsWeights w, read_tfjs_weights(path, *j));
+  std::set<std::string> layers, models;
+  keras::collect_layers(req.model, &layers, &models);
+  for (const auto& name : w.order) {
+    const std::string owner = keras::weight_owner(name, layers);
+    if (!owner.empty()) req.weights[owner].emplace_back(name, w.tensors.at(name));
   }
+  CONVFIX_ASSIGN_OR_RETURN(keras::ConfigPatch patch, keras::patch_config(g, req, keras::sibling_namer(false)));
+  if (patch.changed) {
+    if (wrapped) t["model_config"] = patch.model;
+    else t = patch.model;
+  }
+  *added = std::move(patch.added);
+  *weights = std::move(patch.weights);
+  return Status::OK();
 }
 
 }  // namespace
@@ -37,21 +50,23 @@ Status write_tfjs_impl(const Graph& g, const std::string& original_model_json, c
   std::error_code ec;
   const fs::path src = fs::absolute(original_model_json);
   const fs::path dst_dir = fs::absolute(out_dir);
-  fs::create_directories(dst_dir, ec);
-  if (ec) return io_error(out_dir + ": cannot create the folder (" + ec.message() + ")");
-  if (fs::equivalent(src.parent_path(), dst_dir, ec))
+  if (fs::exists(dst_dir, ec) && fs::equivalent(src.parent_path(), dst_dir, ec))
     return invalid_argument(out_dir + ": refusing to write into the input model's folder");
   CONVFIX_ASSIGN_OR_RETURN(std::string text, read_file(original_model_json));
   json j = json::parse(text, nullptr, false);
   if (!j.is_object()) return invalid_model(original_model_json + ": not a JSON object");
-  // Layer configs the graph carries (main nodes of a layers-model import).
-  std::map<std::string, json> cfgs;
-  for (const auto& n : g.nodes)
-    if (const Attribute* a = n.attr("keras_layer_config"); a && a->kind == Attribute::Kind::kString) {
-      json c = json::parse(a->s, nullptr, false);
-      if (c.is_object()) cfgs[n.provenance.layer] = c;
-    }
-  if (!cfgs.empty() && j.contains("modelTopology")) patch_topology(&j["modelTopology"], cfgs);
+  // A layers-model: its Keras config patched from the graph.
+  std::vector<keras::NewWeight> added;
+  std::map<std::string, Tensor> weights;
+  const bool layers_model = j.value("format", "") == "layers-model" ||
+                            (!j.contains("format") && j.contains("modelTopology") && j["modelTopology"].is_object() &&
+                             (j["modelTopology"].contains("model_config") || j["modelTopology"].contains("class_name")));
+  if (layers_model) CONVFIX_RETURN_IF_ERROR(patch_layers_model(g, original_model_json, &j, &added, &weights));
+  auto tensor_of = [&](const std::string& name) -> const Tensor* {
+    if (auto it = weights.find(name); it != weights.end()) return &it->second;
+    if (auto it = g.initializers.find(name); it != g.initializers.end()) return &it->second;
+    return nullptr;
+  };
   std::string shard;
   json group = json::object();
   group["paths"] = json::array({"group1-shard1of1.bin"});
@@ -59,12 +74,22 @@ Status write_tfjs_impl(const Graph& g, const std::string& original_model_json, c
   if (j.contains("weightsManifest") && j["weightsManifest"].is_array()) {
     for (const auto& gr : j["weightsManifest"]) {
       if (!gr.contains("weights") || !gr["weights"].is_array()) continue;
-      for (json w : gr["weights"]) {
+      std::vector<json> entries;
+      for (const json& w : gr["weights"]) {
+        entries.push_back(w);
+        for (const auto& a : added)
+          if (a.after == w.value("name", "")) {
+            json e = {{"name", a.name}, {"shape", a.value.dims()}, {"dtype", "float32"}};
+            weights[a.name] = a.value;
+            entries.push_back(e);
+          }
+      }
+      for (json w : entries) {
         const std::string name = w.value("name", "");
-        auto it = g.initializers.find(name);
-        if (it == g.initializers.end())
+        const Tensor* tp = tensor_of(name);
+        if (!tp)
           return invalid_argument(original_model_json + ": manifest weight '" + name + "' has no initializer of that name in the graph");
-        const Tensor& t = it->second;
+        const Tensor& t = *tp;
         std::vector<int64_t> shape;
         for (const auto& d : w["shape"]) shape.push_back(d.get<int64_t>());
         if (num_elements(shape) != t.numel())
@@ -99,6 +124,8 @@ Status write_tfjs_impl(const Graph& g, const std::string& original_model_json, c
     }
   }
   j["weightsManifest"] = json::array({group});
+  fs::create_directories(dst_dir, ec);
+  if (ec) return io_error(out_dir + ": cannot create the folder (" + ec.message() + ")");
   CONVFIX_RETURN_IF_ERROR(write_file_atomic((dst_dir / "group1-shard1of1.bin").string(), shard));
   return write_file_atomic((dst_dir / "model.json").string(), j.dump());
 }
