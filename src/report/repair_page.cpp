@@ -33,7 +33,7 @@ td.better { color: #1b5e20; font-weight: 600; } td.worse { color: #b3261e; font-
 .kept-badge { display: inline-block; padding: 0 6px; border-radius: 3px; background: #2e7d32; color: #fff; font-weight: 700;
               font-size: 12px; }
 .details-extra { color: var(--muted); font-size: 12px; }
-table.repairs td { max-width: 22em; overflow-wrap: anywhere; }
+table.repairs td { max-width: 22em; } .kept-badge { white-space: nowrap; }
 div.embedded { margin-top: 36px; border-top: 4px double var(--line); }
 div.embedded > h2.embedded-title { border-top: none; font-size: 20px; }
 )CSS";
@@ -46,6 +46,7 @@ template <typename Fmt>
 std::string before_after_cell(const Json* before, const Json* after, Fmt fmt, bool higher_is_better = false,
                               const std::string& extra_html = "") {
   auto b = number(before), a = number(after);
+  if (!b && !a) return "<td class=\"num\">—</td>";
   std::string cls = "num";
   if (b && a && *a != *b) cls += (*a < *b) != higher_is_better ? " better" : " worse";
   return "<td class=\"" + cls + "\">" + (b ? fmt(*b) : std::string("—")) + " → " + (a ? fmt(*a) : std::string("—")) +
@@ -180,6 +181,7 @@ std::string details_html(const Json* d) {
 std::string discrepant_cell(const Json* e) {
   auto nb = integer(member(e, "discrepant_before")), na = integer(member(e, "discrepant_after"));
   auto rb = number(member(e, "discrepancy_before")), ra = number(member(e, "discrepancy_after"));
+  if (!nb && !na && !rb && !ra) return "<td class=\"num\">—</td>";
   std::string cls = "num";
   const bool counts = nb || na;
   if (nb && na && *na != *nb) cls += *na < *nb ? " better" : " worse";
