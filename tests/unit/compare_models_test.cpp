@@ -30,29 +30,15 @@
 #include "convfix/fileio.h"
 #include "convfix/graph.h"
 #include "convfix/onnx_format.h"
+#include "test_util.h"
 
 namespace convfix {
 namespace {
 
 namespace fs = std::filesystem;
 
-ValueInfo vinfo(const std::string& name, std::vector<Dim> dims) {
-  ValueInfo v;
-  v.name = name;
-  v.dtype = DType::kF32;
-  v.has_shape = true;
-  v.shape = std::move(dims);
-  return v;
-}
-
-Node node(const std::string& name, const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
-  Node n;
-  n.name = name;
-  n.op_type = op;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  return n;
-}
+using testutil::node;
+using testutil::vinfo;
 
 // scale: empty for no Mul; flatten false leaves the output [N,3,1,1].
 Graph colour_model(const std::vector<float>& scale, bool flatten = true, int64_t size = 8,

@@ -9,41 +9,24 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 #include "convfix/align.h"
 #include "diagnose/diagnose_internal.h"
 #include "diagnose/layer_params.h"
+#include "test_util.h"
 
 using namespace convfix;
 
 namespace {
 
+// test_util.h's helpers under this file's short names.
 Tensor rnd(std::vector<int64_t> dims, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-  Tensor t(DType::kF32, std::move(dims));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = u(rng);
-  return t;
+  return testutil::random_tensor(std::move(dims), seed, lo, hi);
 }
+constexpr auto mk = testutil::node;
+ValueInfo vi(const std::string& name) { return testutil::vinfo(name); }
 
 Tensor scalar(float v) { return Tensor::scalar_f32(v); }
-
-Node mk(const std::string& name, const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
-  Node n;
-  n.name = name;
-  n.op_type = op;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  return n;
-}
-
-ValueInfo vi(const std::string& name) {
-  ValueInfo v;
-  v.name = name;
-  v.dtype = DType::kF32;
-  return v;
-}
 
 struct Weights {
   Tensor w1 = rnd({4, 3, 3, 3}, 1), b1 = rnd({4}, 2);

@@ -8,43 +8,22 @@
 
 #include <cmath>
 #include <memory>
-#include <random>
 #include <set>
 
 #include "convfix/executor.h"
 #include "convfix/op_registry.h"
 #include "ops/nn_backend.h"
+#include "test_util.h"
 
 using namespace convfix;
 
 namespace {
 
 Tensor random_f32(std::vector<int64_t> dims, uint32_t seed) {
-  Tensor t(DType::kF32, std::move(dims));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-2.f, 2.f);
-  float* p = t.data<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = u(rng);
-  return t;
+  return testutil::random_tensor(std::move(dims), seed, -2.f, 2.f);
 }
-
-ValueInfo vinfo(const std::string& name, std::vector<int64_t> dims) {
-  ValueInfo v;
-  v.name = name;
-  v.dtype = DType::kF32;
-  v.has_shape = true;
-  for (int64_t d : dims) v.shape.push_back(Dim::of(d));
-  return v;
-}
-
-Node node(const std::string& name, const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
-  Node n;
-  n.name = name;
-  n.op_type = op;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  return n;
-}
+using testutil::node;
+using testutil::vinfo;
 
 bool have_op(const char* op) { return OpRegistry::builtin().find("", op) != nullptr; }
 
