@@ -33,7 +33,9 @@ td.better { color: #1b5e20; font-weight: 600; } td.worse { color: #b3261e; font-
 .kept-badge { display: inline-block; padding: 0 6px; border-radius: 3px; background: #2e7d32; color: #fff; font-weight: 700;
               font-size: 12px; }
 .details-extra { color: var(--muted); font-size: 12px; }
-table.repairs td { max-width: 22em; } .kept-badge { white-space: nowrap; }
+.details-sub { margin-left: 10px; padding-left: 6px; border-left: 2px solid var(--line); }
+table.repairs td { max-width: 22em; } table.repairs td.change { min-width: 14em; }
+table.repairs td.details { min-width: 20em; max-width: 32em; } .kept-badge { white-space: nowrap; }
 div.embedded { margin-top: 36px; border-top: 4px double var(--line); }
 div.embedded > h2.embedded-title { border-top: none; font-size: 20px; }
 )CSS";
@@ -142,6 +144,9 @@ void summary_section(std::string& o, const Json& doc) {
                : "was not checked") +
            " (max |Δ| " + cell(member(v, "reload_max_abs_diff")) + ")";
     }
+    if (auto fd = integer(member(v, "final_discrepant")))
+      o += "; after the kept changes " + std::to_string(*fd) + " of them differ";
+    if (boolean(member(v, "budget_spent")).value_or(false)) o += "; <b>the time budget ran out</b> before the search ended";
   } else {
     o += cell(v);
   }
@@ -156,26 +161,82 @@ void summary_section(std::string& o, const Json& doc) {
 
 // ---- repair log ----------------------------------------------------------------------
 
-// A change's details: {"name", "old", "new"} as "name: old → new", every
-// other field as "key = value".
-std::string details_html(const Json* d) {
-  if (!is_object(d)) return cell(d, "");
-  std::string main_part, extra;
-  const char* old_key = member(d, "old") ? "old" : member(d, "before") ? "before" : nullptr;
-  const char* new_key = member(d, "new") ? "new" : member(d, "after") ? "after" : nullptr;
-  if (old_key || new_key) {
-    const Json* name = member(d, "name");
-    main_part = (name ? "<b>" + cell(name) + "</b>: " : std::string()) +
-                value_html(old_key ? member(d, old_key) : nullptr) + " → " +
-                value_html(new_key ? member(d, new_key) : nullptr);
+// ---- a change's details (free-form; the strategies write old/new pairs) ------------
+
+// Sub-entries of a grouped change shown before "… and N more".
+constexpr size_t kDetailItems = 20;
+
+const char* old_key_of(const Json* v) { return member(v, "old") ? "old" : member(v, "before") ? "before" : nullptr; }
+const char* new_key_of(const Json* v) { return member(v, "new") ? "new" : member(v, "after") ? "after" : nullptr; }
+// An object that says what a value was and what it became.
+bool is_old_new(const Json* v) { return is_object(v) && (old_key_of(v) || new_key_of(v)); }
+
+// "<b>label</b> name: old → new (other = value; ...)"; `label` (HTML) may be empty.
+std::string old_new_line(const Json* v, const std::string& label) {
+  const char* ok = old_key_of(v);
+  const char* nk = new_key_of(v);
+  std::string head = label;
+  const Json* name = member(v, "name");
+  if (head.empty()) head = name ? "<b>" + cell(name) + "</b>" : std::string();
+  else if (name) head += " <span class=\"name\">" + cell(name) + "</span>";
+  std::string s = (head.empty() ? std::string() : head + ": ") + value_html(ok ? member(v, ok) : nullptr) + " → " +
+                  value_html(nk ? member(v, nk) : nullptr);
+  std::string other;
+  for (auto it = v->begin(); it != v->end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "name" || (ok && k == ok) || (nk && k == nk)) continue;
+    other += (other.empty() ? "" : "; ") + escape(k) + " = " + value_html(&it.value());
   }
+  if (!other.empty()) s += " <span class=\"details-extra\">(" + other + ")</span>";
+  return "<div>" + s + "</div>";
+}
+
+// A change's details: an old/new object as "name: old → new"; members that
+// are old/new objects (or arrays of them) one line each; an array of
+// sub-changes ({target_node, change, details}, a grouped change) as a nested
+// list of at most kDetailItems; every other member as "key = value".
+std::string details_html(const Json* d, int depth = 0) {
+  if (!is_object(d)) return cell(d, "");
+  std::string o;
+  const bool self = is_old_new(d);
+  if (self) o += old_new_line(d, "");
   for (auto it = d->begin(); it != d->end(); ++it) {
     const std::string& k = it.key();
-    if (!main_part.empty() && (k == "name" || (old_key && k == old_key) || (new_key && k == new_key))) continue;
-    extra += (extra.empty() ? "" : "<br>") + escape(k) + " = " + value_html(&it.value());
+    const Json* v = &it.value();
+    const char* ok = old_key_of(d);
+    const char* nk = new_key_of(d);
+    if (self && (k == "name" || (ok && k == ok) || (nk && k == nk))) continue;
+    if (is_old_new(v)) {
+      o += old_new_line(v, "<b>" + escape(k) + "</b>");
+      continue;
+    }
+    const size_t n = array_size(v);
+    bool all_old_new = n > 0, all_sub = n > 0;
+    for (size_t i = 0; i < n; ++i) {
+      const Json* e = element(v, i);
+      all_old_new = all_old_new && is_old_new(e);
+      all_sub = all_sub && is_object(e) && (member(e, "change") || member(e, "details"));
+    }
+    if (all_old_new) {
+      for (size_t i = 0; i < n; ++i) {
+        const Json* e = element(v, i);
+        o += old_new_line(e, member(e, "name") ? std::string() : "<b>" + escape(k) + "</b>");
+      }
+    } else if (all_sub && depth == 0) {
+      o += "<div class=\"details-extra\">" + escape(k) + " (" + std::to_string(n) + "):</div><div class=\"details-sub\">";
+      for (size_t i = 0; i < n && i < kDetailItems; ++i) {
+        const Json* e = element(v, i);
+        const Json* node = member(e, "target_node") ? member(e, "target_node") : member(e, "source_node");
+        o += "<div><span class=\"name\">" + cell(node, "?") + "</span>: " + cell(member(e, "change"), "") +
+             details_html(member(e, "details"), depth + 1) + "</div>";
+      }
+      if (n > kDetailItems) o += "<div class=\"details-extra\">… and " + std::to_string(n - kDetailItems) + " more</div>";
+      o += "</div>";
+    } else {
+      o += "<div class=\"details-extra\">" + escape(k) + " = " + value_html(v) + "</div>";
+    }
   }
-  if (main_part.empty()) return extra;
-  return main_part + (extra.empty() ? "" : "<div class=\"details-extra\">" + extra + "</div>");
+  return o;
 }
 
 std::string discrepant_cell(const Json* e) {
@@ -216,7 +277,7 @@ void repair_rows(std::string& o, const Json* reps, const std::vector<size_t>& wh
     o += num_cell(member(e, "suspect_rank"));
     o += "<td class=\"num\">" + row_link(member(e, "row"), anchors) + "</td>";
     o += text_cell(member(e, "target_node"), "name") + text_cell(member(e, "source_node"), "name");
-    o += text_cell(member(e, "change")) + "<td>" + details_html(member(e, "details")) + "</td>";
+    o += text_cell(member(e, "change"), "change") + "<td class=\"details\">" + details_html(member(e, "details")) + "</td>";
     o += discrepant_cell(e) + before_after_cell(member(e, "error_before"), member(e, "error_after"), fmt_num);
     o += text_cell(member(e, "reason")) + "</tr>";
   }

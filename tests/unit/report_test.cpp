@@ -608,7 +608,9 @@ TEST(RepairReport, SummaryShowsBeforeAndAfter) {
   EXPECT_NE(s.find("mean &lt;0.485,0.456,0.406&gt;"), std::string::npos);
   EXPECT_NE(s.find("3 images (2 whose top-1 differed, 1 agreeing ones held out)"), std::string::npos);
   EXPECT_NE(s.find("gives the same outputs"), std::string::npos);
-  EXPECT_NE(s.find("1 kept of 3 tried"), std::string::npos);
+  EXPECT_NE(s.find("1 kept of 4 tried"), std::string::npos);
+  EXPECT_NE(s.find("after the kept changes 0 of them differ"), std::string::npos);
+  EXPECT_EQ(s.find("time budget"), std::string::npos);
   EXPECT_NE(page.find("<title>convfix repair: mobilenet_v2.onnx → "), std::string::npos);
 }
 
@@ -621,8 +623,8 @@ TEST(RepairReport, LogListsEveryChangeInOrderWithKeptOnesMarked) {
     rows.emplace_back(std::stoi((*it)[2]), (*it)[3]);
     EXPECT_EQ((*it)[1].matched, (*it)[3] == "yes");  // the class and the attribute agree
   }
-  // The fixture lists them 2, 0, 1; only index 0 is kept.
-  EXPECT_EQ(rows, (std::vector<std::pair<int, std::string>>{{0, "yes"}, {1, "no"}, {2, "no"}}));
+  // The fixture lists them 2, 0, 1, 3; only index 0 is kept.
+  EXPECT_EQ(rows, (std::vector<std::pair<int, std::string>>{{0, "yes"}, {1, "no"}, {2, "no"}, {3, "no"}}));
   std::map<int, std::string> kept_in_fixture;
   for (const auto& r : doc["repairs"]) kept_in_fixture[r["index"].get<int>()] = r["kept"].get<bool>() ? "yes" : "no";
   for (const auto& [i, k] : rows) EXPECT_EQ(kept_in_fixture[i], k) << i;
@@ -641,6 +643,39 @@ TEST(RepairReport, LogListsEveryChangeInOrderWithKeptOnesMarked) {
   EXPECT_NE(worse.find("<td class=\"num worse\">0 → 3"), std::string::npos);
   EXPECT_NE(worse.find("<b>perm</b>: [0, 2, 3, 1] → —"), std::string::npos);
   EXPECT_NE(worse.find("undone"), std::string::npos);
+}
+
+TEST(RepairReport, DetailsShowEveryOldNewPair) {
+  const std::string page = render_ok(load_fixture("repair.json"));
+  // The parameters strategy's details: named tensors and a list of normalisation tensors.
+  const std::string params = element_at(page, page.find("<tr class=\"repair\" data-index=\"2\""), "</tr>");
+  EXPECT_NE(params.find("<div><b>weight</b> <span class=\"name\">conv&amp;&quot;1&#39;.W</span>: [16,3,3,3] mean "
+                        "0.0123 → [16,3,3,3] mean 0.0124</div>"),
+            std::string::npos);
+  EXPECT_NE(params.find("<b>bias</b> <span class=\"name\">conv.b</span>: none → [16] mean -0.2"), std::string::npos);
+  EXPECT_NE(params.find("<b>bn.scale</b>: [16] mean 1 → [16] mean 0.97 <span class=\"details-extra\">(role = scale)"),
+            std::string::npos);
+  EXPECT_NE(params.find("pattern = float16_rounding"), std::string::npos);
+  // A grouped change: its layers as a nested list, names escaped.
+  const std::string group = element_at(page, page.find("<tr class=\"repair\" data-index=\"3\""), "</tr>");
+  EXPECT_NE(group.find("layers (2):"), std::string::npos);
+  EXPECT_NE(group.find("<span class=\"name\">conv_0</span>: copy weights<div><b>weight</b> "), std::string::npos);
+  EXPECT_NE(group.find("<span class=\"name\">fc</span>: copy &lt;weights&gt;"), std::string::npos);
+  EXPECT_NE(group.find("not_expressible"), std::string::npos);
+  // A long group is cut.
+  json doc = load_fixture("repair.json");
+  json layers = json::array();
+  for (int i = 0; i < 30; ++i) layers.push_back({{"target_node", "n" + std::to_string(i)}, {"change", "c"}});
+  doc["repairs"][3]["details"]["layers"] = layers;
+  const std::string cut = render_ok(doc);
+  EXPECT_NE(cut.find("n19</span>"), std::string::npos);
+  EXPECT_EQ(cut.find("n20</span>"), std::string::npos);
+  EXPECT_NE(cut.find("… and 10 more"), std::string::npos);
+  // Details nested deeper than a group are summarised, never recursed into without bound.
+  json deep = json::object();
+  for (int i = 0; i < 200; ++i) deep = json{{"details", deep}, {"change", "x"}};
+  doc["repairs"][3]["details"] = {{"layers", json::array({deep})}};
+  EXPECT_TRUE(convfix::render_html_report(doc).ok());
 }
 
 TEST(RepairReport, StringsFromTheModelAreEscaped) {
