@@ -234,6 +234,9 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
   auto over_budget = [&]() { return since(t_search) > o.budget_s; };
   CompareModelSpec tstate_spec = T;
   auto tstate = open_model(tstate_spec, o.diagnose.compare, current, false);
+  std::string top_category;
+  for (const auto& s : diag["suspects"])
+    if (s.value("category", "") != "quantization") { top_category = s.value("category", ""); break; }
   nlohmann::json& log = doc["repairs"];
   int kept = 0;
   bool budget_hit = false;
@@ -242,7 +245,12 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
   while (!clean()) {
     if (over_budget()) { budget_hit = true; break; }
     std::vector<Candidate> cands;
-    if (tstate.ok()) preprocessing_candidates(diag, T, o.embed_preprocessing, *tstate, caps, cands);
+    // The input pipeline goes first only when the diagnosis ranks it first:
+    // a preprocessing hypothesis that explains part of a discrepancy caused
+    // elsewhere must not be taken for the cause.
+    std::vector<Candidate> pre;
+    if (tstate.ok()) preprocessing_candidates(diag, T, o.embed_preprocessing, *tstate, caps, pre);
+    if (top_category == "preprocessing") cands = std::move(pre);
     parameter_groups(view, caps, cands);
     int ns = 0;
     for (const auto& s : diag["suspects"]) {
@@ -269,6 +277,7 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
     }
     global_graph_candidates(view, caps, cands);
     for (const auto& r : view.align.rows) row_candidates(view, r.index, "hyperparameters", caps, cands);
+    for (auto& c : pre) cands.push_back(std::move(c));
 
     bool kept_one = false;
     for (auto& c : cands) {
