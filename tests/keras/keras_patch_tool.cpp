@@ -9,6 +9,7 @@
 // read error, 3 the writer refused (its message on stderr).
 // Edits:
 //   attr:NODE:KEY=i,j,...   ints attribute        str:NODE:KEY=VALUE   string attribute
+//   int:NODE:KEY=I          int attribute         float:NODE:KEY=F     float attribute
 //   const:VALUE=F           scalar initializer    op:NODE=OP           op type (first input kept, attributes dropped)
 //   relu6:NODE              Clip(0, 6)            bypass:NODE          node removed, its input used
 //   bias:NODE=N             bias 0.1..0.1N added (Conv input 3; MatMul: a new Add after it)
@@ -62,7 +63,7 @@ bool apply(Graph& g, const std::string& e, std::string* err) {
     return true;
   }
   std::string node = rest, key;
-  if (kind == "attr" || kind == "str") {
+  if (kind == "attr" || kind == "str" || kind == "int" || kind == "float") {
     const auto c = rest.rfind(':');
     node = rest.substr(0, c);
     key = rest.substr(c + 1);
@@ -73,6 +74,10 @@ bool apply(Graph& g, const std::string& e, std::string* err) {
     std::vector<int64_t> v;
     for (const auto& x : split(value, ',')) v.push_back(std::stoll(x));
     n->attrs[key] = Attribute::of_ints(v);
+  } else if (kind == "int") {
+    n->attrs[key] = Attribute::of_int(std::stoll(value));
+  } else if (kind == "float") {
+    n->attrs[key] = Attribute::of_float(std::stof(value));
   } else if (kind == "str") {
     n->attrs[key] = Attribute::of_string(value);
   } else if (kind == "pads") {

@@ -2,6 +2,7 @@
 #include "formats/keras/keras_config_patch.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -87,6 +88,14 @@ std::optional<Dims> same_pads(const Dims& in, const Dims& k, const Dims& s, cons
 }
 
 Dims ones(size_t n) { return Dims(n, 1); }
+
+// A float config value as the shortest decimal that reads back as the same
+// float (0.01f -> 0.01, not 0.009999999776482582).
+json float_json(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, static_cast<float>(v));
+  return json(std::stod(std::string(buf, r.ptr)));
+}
 
 // The pads a Conv / pool node applies (explicit, or auto_pad resolved with
 // the input dims when known); nullopt when unknown.
@@ -348,7 +357,7 @@ class Matcher {
 
 class Features {
  public:
-  Features(const Graph& g, const ShapeMap* shapes) : g_(g), shapes_(shapes) {}
+  Features(const Graph& g, const ShapeMap* shapes, bool tfjs) : g_(g), shapes_(shapes), tfjs_(tfjs) {}
 
   // The config fields g's nodes of `layer` express (layer JSON of the original).
   json of(const json& layer) {
@@ -420,7 +429,7 @@ class Features {
       const Node* ve = node_named(g_, name_ + "/var_eps");
       if (ve && ve->op_type == "Add" && ve->inputs.size() == 2) {
         auto e = scalar_of(g_, ve->inputs[1]);
-        f["epsilon"] = e ? json(static_cast<float>(*e)) : kUnexpressible;
+        f["epsilon"] = e ? float_json(*e) : kUnexpressible;
       }
     } else if (cls == "Activation") {
       f["activation"] = m->inputs.empty() ? kUnexpressible : classify(*m, m->inputs[0]);
@@ -428,9 +437,9 @@ class Features {
       json mx = nullptr, slope = 0.0, th = 0.0;
       if (m->op_type == "Relu") {
       } else if (m->op_type == "Clip" && bounds(*m) && bounds(*m)->first == 0) {
-        mx = bounds(*m)->second;
+        mx = float_json(bounds(*m)->second);
       } else if (m->op_type == "LeakyRelu") {
-        slope = m->attr_float("alpha", 0.01f);
+        slope = float_json(m->attr_float("alpha", 0.01f));
       } else {
         mx = slope = th = kUnexpressible;
       }
@@ -438,9 +447,10 @@ class Features {
       f["negative_slope"] = slope;
       f["threshold"] = th;
     } else if (cls == "LeakyReLU" || cls == "ELU") {
-      if (m->op_type == "LeakyRelu" || m->op_type == "Elu") f["alpha"] = m->attr_float("alpha", 0.f);
+      if (m->op_type == "LeakyRelu" || m->op_type == "Elu") f["alpha"] = float_json(m->attr_float("alpha", 0.f));
+      if (tfjs_ && cls == "ELU" && f.contains("alpha") && f["alpha"] != json(1.0)) f["alpha"] = kUnexpressible;
     } else if (cls == "ThresholdedReLU") {
-      if (m->op_type == "ThresholdedRelu") f["theta"] = m->attr_float("alpha", 1.f);
+      if (m->op_type == "ThresholdedRelu") f["theta"] = float_json(m->attr_float("alpha", 1.f));
     } else if (cls == "Softmax" || cls == "Concatenate") {
       if (const Attribute* a = m->attr("axis"); a && a->kind == Attribute::Kind::kInt) {
         int64_t ax = a->i;
@@ -458,6 +468,7 @@ class Features {
  private:
   const Graph& g_;
   const ShapeMap* shapes_;
+  bool tfjs_;  // TF.js semantics: tfjs-layers 4.9's ELU refuses alpha != 1
   std::string name_;
   std::string bias_;
 
@@ -634,11 +645,13 @@ Expected<ConfigPatch> patch_config(const Graph& g, const LowerRequest& original,
       }
     }
     if (!layer.contains("config") || !layer["config"].is_object()) return;
-    Features fg_x(g, shapes.empty() ? nullptr : &shapes), f0_x(l0, nullptr);
+    const bool tfjs = original.format == "tfjs";
+    Features fg_x(g, shapes.empty() ? nullptr : &shapes, tfjs), f0_x(l0, nullptr, tfjs);
     const json fg = fg_x.of(layer), f0 = f0_x.of(layer);
     json& c = layer["config"];
     for (const auto& [key, v] : fg.items()) {
       if (v == kUnexpressible || !f0.contains(key) || f0[key] == v) continue;
+      if (tfjs && cls == "Softmax" && key == "axis") continue;  // tfjs-layers 4.9: the last axis only
       if (key == "padding" && v == "same|valid") {
         if (f0[key] == "same" || f0[key] == "valid") continue;
       }

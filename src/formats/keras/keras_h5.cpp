@@ -247,30 +247,43 @@ std::string temp_path(const std::string& near) {
   return near + ".convfix-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(k++);
 }
 
-// A string attribute written anew: a scalar (one value) or a 1-D array,
-// fixed-length, in the character set of the attribute it replaces.
+// A string attribute written anew: a scalar (one value) or a 1-D array, in
+// the form (variable / fixed length) and character set of the attribute it
+// replaces (fixed-length ASCII when there was none).
 Status write_str_attr(const std::string& file, hid_t obj, const char* name, const std::vector<std::string>& vals, bool scalar) {
   H5T_cset_t cset = H5T_CSET_ASCII;
+  bool vlen = false;
   if (has_attr(obj, name)) {
     Hid a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
     Hid t(a.ok() ? H5Aget_type(a.get()) : -1, H5Tclose);
-    if (t.ok() && H5Tget_class(t.get()) == H5T_STRING) cset = H5Tget_cset(t.get());
+    if (t.ok() && H5Tget_class(t.get()) == H5T_STRING) {
+      cset = H5Tget_cset(t.get());
+      vlen = H5Tis_variable_str(t.get()) > 0;
+    }
     a.reset();
     if (H5Adelete(obj, name) < 0) return io_error(file + ": attribute '" + name + "' cannot be replaced");
   }
   size_t len = 1;
   for (const auto& v : vals) len = std::max(len, v.size());
   Hid t(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(t.get(), len);
+  H5Tset_size(t.get(), vlen ? H5T_VARIABLE : len);
   H5Tset_cset(t.get(), cset);
-  H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
+  if (!vlen) H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
   const hsize_t n = vals.size();
   Hid sp(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), H5Sclose);
   Hid a(H5Acreate2(obj, name, t.get(), sp.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (!a.ok()) return io_error(file + ": attribute '" + name + "' cannot be written");
-  std::string buf(len * vals.size(), '\0');
-  for (size_t i = 0; i < vals.size(); ++i) buf.replace(i * len, vals[i].size(), vals[i]);
-  if (H5Awrite(a.get(), t.get(), buf.data()) < 0) return io_error(file + ": attribute '" + name + "' cannot be written");
+  herr_t w;
+  if (vlen) {
+    std::vector<const char*> p;
+    for (const auto& v : vals) p.push_back(v.c_str());
+    w = H5Awrite(a.get(), t.get(), p.data());
+  } else {
+    std::string buf(len * vals.size(), '\0');
+    for (size_t i = 0; i < vals.size(); ++i) buf.replace(i * len, vals[i].size(), vals[i]);
+    w = H5Awrite(a.get(), t.get(), buf.data());
+  }
+  if (w < 0) return io_error(file + ": attribute '" + name + "' cannot be written");
   return Status::OK();
 }
 
