@@ -16,11 +16,28 @@
 //   initializers are named by their path in model.weights.h5.
 // - Lowering: see src/formats/keras/keras_lower.h (layer list and naming in
 //   docs/FORMATS.md, "Keras"). Provenance format "keras".
-// - write_keras: writes `out_path` as a copy of `original` (same flavour)
-//   with every weight dataset replaced by the graph's initializer of the
-//   same name (shapes must match; f32 data converted to the dataset's type
-//   by HDF5). Atomic (temporary file + rename); out_path must not be the
-//   original.
+// - write_keras: writes `out_path` as a copy of `original` in its flavour:
+//   model.save HDF5 (also under a .keras name), Keras 3 .keras zip, or an
+//   architecture JSON (then out_path must end in .json and the weights go to
+//   OUT.weights.h5 beside it; a weights-only HDF5 given as the original is
+//   patched only when the config needs no change). The config is patched
+//   from the graph (src/formats/keras/keras_config_patch.h): the original is
+//   read and lowered again, the graph is diffed against that lowering layer
+//   by layer, and the differences a Keras config expresses are written into
+//   the layers' configs (strides, dilation_rate, padding incl. explicit pads
+//   equal to "same" for the input shape, use_bias false -> true with the new
+//   bias weight, activation after a layer, pooling sizes, BatchNormalization
+//   / LayerNormalization epsilon, ReLU / LeakyReLU / ELU / ThresholdedReLU
+//   parameters, Softmax / Concatenate axis). The patched config is lowered
+//   again and must give the graph (structural comparison); any difference
+//   it cannot express is kNotImplemented naming the file, the node, its op
+//   and the attribute, and nothing is written. Weights: every weight the
+//   graph uses is written from the graph's tensor (shapes must match; f32
+//   converted to the dataset's type by HDF5); a new bias is a new f32
+//   dataset next to the layer's first weight (Keras 2: also in the layer's
+//   weight_names; Keras 3: vars/<next>). The model_config attribute keeps its
+//   string form; JSON keys come out sorted. Atomic (temporary file +
+//   rename); out_path must not be an input file.
 // - Errors: kInvalidModel naming the file (and layer / weight): not HDF5,
 //   truncated, missing model_config, a weight the config needs is missing,
 //   a weight shape that does not match the config; kNotImplemented in builds

@@ -17,11 +17,17 @@
 //   modelTopology.model_config or modelTopology itself) lowered exactly as a
 //   Keras file is (see keras_format.h): initializer names = manifest names,
 //   provenance.format "tfjs", original_op the Keras class name.
-// - write_tfjs: copies the original model.json into out_dir (patching the
-//   layers-model topology from the graph's "keras_config" attributes where a
-//   node carries one), and writes one new shard "group1-shard1of1.bin"
-//   holding every manifest weight taken from the graph's initializer of the
-//   same manifest name, in manifest order, in its stored dtype (quantized
+// - write_tfjs: copies the original model.json into out_dir and writes one
+//   new shard "group1-shard1of1.bin". A layers-model's Keras config is
+//   patched from the graph exactly as write_keras does it (keras_format.h;
+//   TF.js semantics: ReLU negative_slope / threshold, ELU alpha != 1 and a
+//   changed Softmax layer axis are refused, as tfjs-layers 4.9 ignores or
+//   refuses them); unexpressible differences are kNotImplemented
+//   naming node and attribute, and nothing is written; a new bias is added
+//   to the manifest after the layer's last weight ("<layer>/bias"). The
+//   shard holds every manifest weight from the graph (for a layers-model:
+//   the tensor the graph uses at that weight's place; else the initializer
+//   of the same manifest name), in manifest order, in its stored dtype (quantized
 //   weights are written back as float32 and lose their "quantization"
 //   entry; float16 weights stay float16). Files are written atomically and
 //   never over an input file (out_dir must differ from the input folder).
