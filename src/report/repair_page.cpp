@@ -55,21 +55,44 @@ std::string before_after_cell(const Json* before, const Json* after, Fmt fmt, bo
          extra_html + "</td>";
 }
 
-// The rows of the diagnosis's per-layer table (each has an anchor layer-row-N).
-std::set<int64_t> diagnosis_rows(const Json* diagnosis) {
-  std::set<int64_t> rows;
-  const Json* layers = member(diagnosis, "layers");
-  for (size_t i = 0; i < array_size(layers); ++i)
-    rows.insert(integer(member(element(layers, i), "row")).value_or(static_cast<int64_t>(i)));
-  return rows;
-}
+// Alignment rows: the anchors of the diagnosis's per-layer table
+// (layer-row-N) and the row of each node name, from the diagnosis's layers
+// first, then the repair document's own layers.
+struct LayerRows {
+  std::set<int64_t> anchors;
+  std::map<std::string, int64_t> by_target, by_source;
 
-std::string row_link(const Json* row, const std::set<int64_t>& anchors) {
-  auto r = integer(row);
-  if (!r) return "—";
-  if (anchors.count(*r)) return "<a href=\"#layer-row-" + std::to_string(*r) + "\">" + std::to_string(*r) + "</a>";
-  return std::to_string(*r);
-}
+  explicit LayerRows(const Json& doc) {
+    const Json* diagnosis = member(&doc, "diagnosis");
+    const Json* own = member(&doc, "layers");
+    for (const Json* layers : {is_object(diagnosis) ? member(diagnosis, "layers") : nullptr, own}) {
+      const bool in_diagnosis = layers != own;
+      for (size_t i = 0; i < array_size(layers); ++i) {
+        const Json* L = element(layers, i);
+        // The diagnose page anchors a layer without a row at its index.
+        auto r = in_diagnosis ? std::optional<int64_t>(integer(member(L, "row")).value_or(static_cast<int64_t>(i)))
+                              : integer(member(L, "row"));
+        if (!r) continue;
+        if (in_diagnosis) anchors.insert(*r);
+        if (auto t = string_of(member(L, "target_node"))) by_target.emplace(*t, *r);
+        if (auto s = string_of(member(L, "source_node"))) by_source.emplace(*s, *r);
+      }
+    }
+  }
+  // A log entry's row: its "row", else the row of its target node, else of its source node.
+  std::optional<int64_t> of(const Json* entry) const {
+    if (auto r = integer(member(entry, "row"))) return r;
+    if (auto t = string_of(member(entry, "target_node")); t && by_target.count(*t)) return by_target.at(*t);
+    if (auto s = string_of(member(entry, "source_node")); s && by_source.count(*s)) return by_source.at(*s);
+    return std::nullopt;
+  }
+  // The row number, a link to the diagnosis's per-layer row when it has one.
+  std::string link(std::optional<int64_t> r) const {
+    if (!r) return "—";
+    if (anchors.count(*r)) return "<a href=\"#layer-row-" + std::to_string(*r) + "\">" + std::to_string(*r) + "</a>";
+    return std::to_string(*r);
+  }
+};
 
 // ---- header and summary ----------------------------------------------------------
 
@@ -259,7 +282,7 @@ std::string discrepant_cell(const Json* e) {
   return s + "</td>";
 }
 
-void repair_rows(std::string& o, const Json* reps, const std::vector<size_t>& which, const std::set<int64_t>& anchors) {
+void repair_rows(std::string& o, const Json* reps, const std::vector<size_t>& which, const LayerRows& layer_rows) {
   o += "<table class=\"repairs\"><thead><tr>" + th("#", true) + th("Kept") + th("Strategy") + th("Category") +
        th("Suspect", true) + th("Row", true) + th("Target node") + th("Source node") + th("Change") + th("Details") +
        th("Top-1 differs (verification)", true) + th("Error", true) + th("Reason") + "</tr></thead><tbody>";
@@ -275,7 +298,7 @@ void repair_rows(std::string& o, const Json* reps, const std::vector<size_t>& wh
     o += "<td>" + (cat.empty() ? cell(member(e, "category")) :
                    "<span class=\"cat cat-" + escape(cat) + "\">" + escape(cat) + "</span>") + "</td>";
     o += num_cell(member(e, "suspect_rank"));
-    o += "<td class=\"num\">" + row_link(member(e, "row"), anchors) + "</td>";
+    o += "<td class=\"num\">" + layer_rows.link(layer_rows.of(e)) + "</td>";
     o += text_cell(member(e, "target_node"), "name") + text_cell(member(e, "source_node"), "name");
     o += text_cell(member(e, "change"), "change") + "<td class=\"details\">" + details_html(member(e, "details")) + "</td>";
     o += discrepant_cell(e) + before_after_cell(member(e, "error_before"), member(e, "error_after"), fmt_num);
@@ -284,7 +307,7 @@ void repair_rows(std::string& o, const Json* reps, const std::vector<size_t>& wh
   o += "</tbody></table>";
 }
 
-void log_section(std::string& o, const Json& doc, const std::set<int64_t>& anchors) {
+void log_section(std::string& o, const Json& doc, const LayerRows& layer_rows) {
   o += "<section id=\"repair-log\"><h2>Repair log</h2>";
   const Json* reps = member(&doc, "repairs");
   const size_t n = array_size(reps);
@@ -306,21 +329,21 @@ void log_section(std::string& o, const Json& doc, const std::set<int64_t>& ancho
   if (n > kOpenRows) {
     if (!kept.empty()) {
       open_details(o, "Kept changes (" + std::to_string(kept.size()) + ")", true);
-      repair_rows(o, reps, kept, anchors);
+      repair_rows(o, reps, kept, layer_rows);
       close_details(o);
     }
     open_details(o, "All changes tried (" + std::to_string(n) + ")", false);
   } else {
     open_details(o, "Changes tried (" + std::to_string(n) + "), " + std::to_string(kept.size()) + " kept", true);
   }
-  repair_rows(o, reps, order, anchors);
+  repair_rows(o, reps, order, layer_rows);
   close_details(o);
   o += "</section>";
 }
 
 // ---- per-layer error before and after ------------------------------------------------
 
-void layers_section(std::string& o, const Json& doc, const std::set<int64_t>& anchors) {
+void layers_section(std::string& o, const Json& doc, const LayerRows& layer_rows) {
   o += "<section id=\"repair-layers\"><h2>Per-layer error before and after repair</h2>";
   const Json* layers = member(&doc, "layers");
   const size_t n = array_size(layers);
@@ -355,7 +378,7 @@ void layers_section(std::string& o, const Json& doc, const std::set<int64_t>& an
   const Json* reps = member(&doc, "repairs");
   for (size_t i = 0; i < array_size(reps); ++i) {
     const Json* e = element(reps, i);
-    auto row = integer(member(e, "row"));
+    auto row = layer_rows.of(e);
     if (!boolean(member(e, "kept")).value_or(false) || !row || !plottable(*row)) continue;
     markers.push_back({static_cast<double>(*row),
                        "kept change at row " + std::to_string(*row) + ": " + str_or(member(e, "change"), "?"), "#2e7d32",
@@ -393,7 +416,7 @@ void layers_section(std::string& o, const Json& doc, const std::set<int64_t>& an
          th("Relative error before → after", true) + "</tr></thead><tbody>";
     for (size_t i = 0; i < n; ++i) {
       const Json* L = element(layers, i);
-      o += "<tr><td class=\"num\">" + row_link(member(L, "row"), anchors) + "</td>" +
+      o += "<tr><td class=\"num\">" + layer_rows.link(integer(member(L, "row"))) + "</td>" +
            text_cell(member(L, "source_node"), "name") + text_cell(member(L, "target_node"), "name") +
            before_after_cell(member(L, "rel_error_before"), member(L, "rel_error_after"), fmt_num) + "</tr>";
     }
@@ -460,7 +483,7 @@ void after_section(std::string& o, const Json& doc) {
 
 std::string render_repair_page(const Json& doc) {
   const Json* diagnosis = member(&doc, "diagnosis");
-  const std::set<int64_t> anchors = is_object(diagnosis) ? diagnosis_rows(diagnosis) : std::set<int64_t>();
+  const LayerRows layer_rows(doc);
   std::string o;
   o.reserve(1 << 16);
   const std::string title = "convfix repair: " + base_name(str_or(member(member(&doc, "source"), "file"), "source")) +
@@ -480,9 +503,9 @@ std::string render_repair_page(const Json& doc) {
        "<a href=\"#diagnosis\">Diagnosis before repair</a></nav></header>\n<main>";
   summary_section(o, doc);
   o += "\n";
-  log_section(o, doc, anchors);
+  log_section(o, doc, layer_rows);
   o += "\n";
-  layers_section(o, doc, anchors);
+  layers_section(o, doc, layer_rows);
   o += "\n";
   after_section(o, doc);
   o += "\n";

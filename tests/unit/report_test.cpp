@@ -645,6 +645,24 @@ TEST(RepairReport, LogListsEveryChangeInOrderWithKeptOnesMarked) {
   EXPECT_NE(worse.find("undone"), std::string::npos);
 }
 
+TEST(RepairReport, AnEntryWithoutRowIsPlacedByItsNodeName) {
+  json doc = load_fixture("repair.json");
+  ASSERT_EQ(doc["repairs"][1]["target_node"], "clip_0");  // the kept change, row 2 in the diagnosis
+  doc["repairs"][1].erase("row");
+  doc["repairs"][0]["row"] = nullptr;
+  doc["repairs"][0]["target_node"] = "no such node";
+  doc["repairs"][0]["source_node"] = "features.0.0";  // row 1 by its source name
+  doc["repairs"][3]["target_node"] = "nowhere";
+  const std::string page = render_ok(doc);
+  const std::string kept = element_at(page, page.find("<tr class=\"repair kept\""), "</tr>");
+  EXPECT_NE(kept.find("<td class=\"num\"><a href=\"#layer-row-2\">2</a></td>"), std::string::npos);
+  EXPECT_NE(svg_of(page, "repair-layers").find("kept change at row 2"), std::string::npos);
+  const std::string by_source = element_at(page, page.find("<tr class=\"repair\" data-index=\"2\""), "</tr>");
+  EXPECT_NE(by_source.find("<a href=\"#layer-row-1\">1</a>"), std::string::npos);
+  const std::string none = element_at(page, page.find("<tr class=\"repair\" data-index=\"3\""), "</tr>");
+  EXPECT_EQ(none.find("layer-row-"), std::string::npos);
+}
+
 TEST(RepairReport, DetailsShowEveryOldNewPair) {
   const std::string page = render_ok(load_fixture("repair.json"));
   // The parameters strategy's details: named tensors and a list of normalisation tensors.
