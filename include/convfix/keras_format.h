@@ -38,6 +38,9 @@
 //   weight_names; Keras 3: vars/<next>). The model_config attribute keeps its
 //   string form; JSON keys come out sorted. Atomic (temporary file +
 //   rename); out_path must not be an input file.
+// - check_keras_writable: what write_keras would decide, nothing written:
+//   OK when the graph can be written over `original`, else the writer's
+//   error (e.g. kNotImplemented naming the node and attribute).
 // - Errors: kInvalidModel naming the file (and layer / weight): not HDF5,
 //   truncated, missing model_config, a weight the config needs is missing,
 //   a weight shape that does not match the config; kNotImplemented in builds
@@ -55,5 +58,6 @@ Expected<Graph> read_keras_h5(const std::string& path);
 Expected<Graph> read_keras_json_h5(const std::string& json_path, const std::string& weights_h5);
 Expected<Graph> read_keras_v3(const std::string& path);
 Status write_keras(const Graph& g, const std::string& original, const std::string& out_path);
+Status check_keras_writable(const Graph& g, const std::string& original);
 
 }  // namespace convfix

@@ -31,6 +31,9 @@
 //   weights are written back as float32 and lose their "quantization"
 //   entry; float16 weights stay float16). Files are written atomically and
 //   never over an input file (out_dir must differ from the input folder).
+// - check_tfjs_writable: what write_tfjs would decide about the graph,
+//   nothing written (OK, or the writer's error). A graph-model's writer
+//   writes weights only: node or attribute changes are not checked there.
 #pragma once
 
 #include <map>
@@ -52,5 +55,6 @@ struct TfjsWeights {
 Expected<TfjsWeights> read_tfjs_weights(const std::string& model_json_path, const nlohmann::json& model_json);
 Expected<Graph> read_tfjs_layers_model(const std::string& model_json_path);
 Status write_tfjs(const Graph& g, const std::string& original_model_json, const std::string& out_dir);
+Status check_tfjs_writable(const Graph& g, const std::string& original_model_json);
 
 }  // namespace convfix

@@ -5,7 +5,8 @@
 // writes OUT in IN's flavour (TF.js: a folder), re-reads OUT and checks that
 // the re-read graph has the same nodes (op, attributes but the layer-config
 // metadata and the pads form, input count) as the edited one and gives the
-// same outputs (OUTDIR/reread_<i>.npy). Exit 0 ok, 1 check failed, 2 usage /
+// same outputs (OUTDIR/reread_<i>.npy); check_keras_writable /
+// check_tfjs_writable must agree with the writer. Exit 0 ok, 1 check failed, 2 usage /
 // read error, 3 the writer refused (its message on stderr).
 // Edits:
 //   attr:NODE:KEY=i,j,...   ints attribute        str:NODE:KEY=VALUE   string attribute
@@ -185,7 +186,12 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < g->outputs.size(); ++i)
     (void)write_npy(ye->at(g->outputs[i].name), outdir + "/edited_" + std::to_string(i) + ".npy");
   const bool tfjs = fs::path(in).filename() == "model.json";  // else a Keras file (arch JSON: another name)
+  const Status chk = tfjs ? check_tfjs_writable(*g, in) : check_keras_writable(*g, in);
   Status st = tfjs ? write_tfjs(*g, in, out) : write_keras(*g, in, out);
+  if (chk.code() != st.code() || chk.message() != st.message()) {
+    std::fprintf(stderr, "keras_patch_tool: check_*_writable says '%s', the writer '%s'\n", chk.message().c_str(), st.message().c_str());
+    return 1;
+  }
   if (!st.ok()) {
     std::fprintf(stderr, "keras_patch_tool: %s\n", st.message().c_str());
     return st.code() == StatusCode::kNotImplemented ? 3 : 2;

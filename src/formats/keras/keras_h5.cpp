@@ -512,9 +512,9 @@ bool same_file(const std::string& a, const std::string& b) {
   return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
 }
 
-Status write_keras_impl(const Graph& g, const std::string& original, const std::string& out_path) {
+Status write_keras_impl(const Graph& g, const std::string& original, const std::string& out_path, bool dry_run) {
   std::error_code ec;
-  if (same_file(original, out_path)) return invalid_argument(out_path + ": refusing to write over the input file");
+  if (!dry_run && same_file(original, out_path)) return invalid_argument(out_path + ": refusing to write over the input file");
   CONVFIX_ASSIGN_OR_RETURN(std::string bytes, read_file(original));
   const bool zip = bytes.size() >= 4 && bytes.compare(0, 4, "PK\x03\x04") == 0;
   const bool h5 = bytes.size() >= 8 && bytes.compare(0, 8, "\x89HDF\r\n\x1a\n") == 0;
@@ -523,6 +523,7 @@ Status write_keras_impl(const Graph& g, const std::string& original, const std::
     CONVFIX_ASSIGN_OR_RETURN(auto entries, keras::read_zip(original, bytes));
     CONVFIX_ASSIGN_OR_RETURN(Source s, source_v3(original, entries));
     CONVFIX_ASSIGN_OR_RETURN(keras::ConfigPatch patch, keras::patch_config(g, s.req, keras::sibling_namer(true)));
+    if (dry_run) return Status::OK();
     const std::string tmp = temp_path((fs::absolute(out_path).parent_path() / ".convfix-keras").string());
     for (auto& [n, d] : entries) {
       if (n == "config.json" && patch.changed) d = patch.model.dump();
@@ -548,6 +549,7 @@ Status write_keras_impl(const Graph& g, const std::string& original, const std::
       // model.save HDF5 (also a legacy HDF5 file named .keras).
       CONVFIX_ASSIGN_OR_RETURN(Source s, source_h5(original));
       CONVFIX_ASSIGN_OR_RETURN(keras::ConfigPatch patch, keras::patch_config(g, s.req, keras::sibling_namer(false)));
+      if (dry_run) return Status::OK();
       const std::string cfg = with_model(s.stored, patch.model).dump();
       return write_h5_copy(original, out_path, patch, s.paths, patch.changed ? &cfg : nullptr);
     }
@@ -560,6 +562,7 @@ Status write_keras_impl(const Graph& g, const std::string& original, const std::
     if (patch.changed)
       return not_implemented(original + ": the graph needs a changed architecture JSON; write from the JSON (" + arch +
                              ") to get both files");
+    if (dry_run) return Status::OK();
     return write_h5_copy(original, out_path, patch, s.paths, nullptr);
   }
   // Architecture JSON + weights-only HDF5: OUT.json and OUT.weights.h5.
@@ -569,6 +572,10 @@ Status write_keras_impl(const Graph& g, const std::string& original, const std::
     if (weights.empty())
       if (fs::path w = fs::path(original).replace_extension(ext); fs::exists(w, ec)) weights = w.string();
   if (weights.empty()) return invalid_argument(original + ": not a Keras file, or an architecture JSON without its weights file");
+  if (dry_run) {
+    CONVFIX_ASSIGN_OR_RETURN(Source s, source_json_h5(original, weights));
+    return keras::patch_config(g, s.req, keras::sibling_namer(false)).status();
+  }
   if (fs::path(out_path).extension() != ".json")
     return invalid_argument(out_path + ": an architecture JSON + weights model is written as OUT.json and OUT.weights.h5; give a .json name");
   const std::string out_weights = fs::path(out_path).replace_extension(".weights.h5").string();
@@ -584,7 +591,15 @@ Status write_keras_impl(const Graph& g, const std::string& original, const std::
 
 Status write_keras(const Graph& g, const std::string& original, const std::string& out_path) {
   try {
-    return write_keras_impl(g, original, out_path);
+    return write_keras_impl(g, original, out_path, false);
+  } catch (const std::exception& e) {
+    return invalid_model(original + ": malformed Keras model config (" + e.what() + ")");
+  }
+}
+
+Status check_keras_writable(const Graph& g, const std::string& original) {
+  try {
+    return write_keras_impl(g, original, "", true);
   } catch (const std::exception& e) {
     return invalid_model(original + ": malformed Keras model config (" + e.what() + ")");
   }
@@ -596,6 +611,9 @@ Expected<Graph> read_keras_h5(const std::string& path) { return not_implemented(
 Expected<Graph> read_keras_json_h5(const std::string& p, const std::string&) { return not_implemented(p + ": Keras HDF5 needs a build with libhdf5"); }
 Expected<Graph> read_keras_v3(const std::string& path) { return not_implemented(path + ": .keras needs a build with libhdf5"); }
 Status write_keras(const Graph&, const std::string& original, const std::string&) {
+  return not_implemented(original + ": writing Keras files needs a build with libhdf5");
+}
+Status check_keras_writable(const Graph&, const std::string& original) {
   return not_implemented(original + ": writing Keras files needs a build with libhdf5");
 }
 

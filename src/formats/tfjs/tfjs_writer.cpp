@@ -46,11 +46,11 @@ Status patch_layers_model(const Graph& g, const std::string& path, json* j, std:
 }  // namespace
 
 namespace {
-Status write_tfjs_impl(const Graph& g, const std::string& original_model_json, const std::string& out_dir) {
+Status write_tfjs_impl(const Graph& g, const std::string& original_model_json, const std::string& out_dir, bool dry_run) {
   std::error_code ec;
   const fs::path src = fs::absolute(original_model_json);
-  const fs::path dst_dir = fs::absolute(out_dir);
-  if (fs::exists(dst_dir, ec) && fs::equivalent(src.parent_path(), dst_dir, ec))
+  const fs::path dst_dir = dry_run ? fs::path() : fs::absolute(out_dir);
+  if (!dry_run && fs::exists(dst_dir, ec) && fs::equivalent(src.parent_path(), dst_dir, ec))
     return invalid_argument(out_dir + ": refusing to write into the input model's folder");
   CONVFIX_ASSIGN_OR_RETURN(std::string text, read_file(original_model_json));
   json j = json::parse(text, nullptr, false);
@@ -62,6 +62,7 @@ Status write_tfjs_impl(const Graph& g, const std::string& original_model_json, c
                             (!j.contains("format") && j.contains("modelTopology") && j["modelTopology"].is_object() &&
                              (j["modelTopology"].contains("model_config") || j["modelTopology"].contains("class_name")));
   if (layers_model) CONVFIX_RETURN_IF_ERROR(patch_layers_model(g, original_model_json, &j, &added, &weights));
+  if (dry_run) return Status::OK();
   auto tensor_of = [&](const std::string& name) -> const Tensor* {
     if (auto it = weights.find(name); it != weights.end()) return &it->second;
     if (auto it = g.initializers.find(name); it != g.initializers.end()) return &it->second;
@@ -133,7 +134,15 @@ Status write_tfjs_impl(const Graph& g, const std::string& original_model_json, c
 
 Status write_tfjs(const Graph& g, const std::string& original_model_json, const std::string& out_dir) {
   try {
-    return write_tfjs_impl(g, original_model_json, out_dir);
+    return write_tfjs_impl(g, original_model_json, out_dir, false);
+  } catch (const std::exception& e) {
+    return invalid_model(original_model_json + ": malformed model.json (" + e.what() + ")");
+  }
+}
+
+Status check_tfjs_writable(const Graph& g, const std::string& original_model_json) {
+  try {
+    return write_tfjs_impl(g, original_model_json, "", true);
   } catch (const std::exception& e) {
     return invalid_model(original_model_json + ": malformed model.json (" + e.what() + ")");
   }
