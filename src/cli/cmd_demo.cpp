@@ -231,7 +231,7 @@ int run_demo(const DemoArgs& a) {
     std::cout << "Repaired model: " << written << "\n";
   else
     std::cout << "Repaired model: none written (" << str((*rep)["verdict"], "code") << ")\n";
-  std::cout << "Try it: build/convfix compare " << source.string() << " " << (written.empty() ? target.string() : written)
+  std::cout << "Check it: convfix compare " << source.string() << " " << (written.empty() ? target.string() : written)
             << " --images " << a.images << "\n";
   return 0;
 }
