@@ -277,6 +277,25 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
     }
     global_graph_candidates(view, caps, cands);
     for (const auto& r : view.align.rows) row_candidates(view, r.index, "hyperparameters", caps, cands);
+    // Quantized layers in float, only where the user allows it.
+    if (o.allow_dequantize_auto) {
+      for (const auto& s : diag["suspects"])
+        if (s.value("category", "") == "quantization" && s["target_node"].is_string())
+          dequantize_candidates(view, view.row_of_target(s["target_node"].get<std::string>()), caps, cands);
+    }
+    for (const auto& name : o.allow_dequantize) {
+      int row = view.row_of_target(name);
+      for (const auto& r : view.align.rows) {
+        if (row >= 0 || r.target_layer < 0) continue;
+        for (const auto& nn : view.tgt.node_names(view.tgt.layers[static_cast<size_t>(r.target_layer)]))
+          if (nn == name) row = r.index;
+      }
+      if (row < 0 && !noted.count("dequantize:" + name)) {
+        noted.insert("dequantize:" + name);
+        doc["errors"].push_back({{"stage", "dequantize"}, {"message", "--allow-dequantize: no target layer named '" + name + "'"}});
+      }
+      dequantize_candidates(view, row, caps, cands);
+    }
     for (auto& c : pre) cands.push_back(std::move(c));
 
     bool kept_one = false;
@@ -440,7 +459,8 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
   if (code_before == "faithful" && kept == 0) {
     code = "faithful";
     summary = "The diagnosis found nothing to repair; the target is written unchanged.";
-  } else if (runs_after && labels_equal && (err_after <= kTolerance || kept > 0) && reload_ok) {
+  } else if (runs_after && labels_equal && reload_ok &&
+             (err_after <= kTolerance || (kept > 0 && !(db.is_number() && db.get<double>() == 0)))) {
     code = "repaired";
     summary = std::to_string(kept) + " change(s) kept; top-1 now agrees on every image";
     if (db.is_number()) summary += " (was " + pct(db.get<double>()) + " discrepant)";

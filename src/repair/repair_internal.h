@@ -66,6 +66,8 @@ struct Candidate {
 void parameter_candidates(const PairView& v, int row, const WriteCaps& caps, std::vector<Candidate>& out);
 void hyperparameter_candidates(const PairView& v, int row, const WriteCaps& caps, std::vector<Candidate>& out);
 void graph_candidates(const PairView& v, int row, const WriteCaps& caps, std::vector<Candidate>& out);
+// Run a quantized TFLite layer in float (--allow-dequantize).
+void dequantize_candidates(const PairView& v, int row, const WriteCaps& caps, std::vector<Candidate>& out);
 // Rows-independent graph fixes (hard-coded batch in Reshape, input layout).
 void global_graph_candidates(const PairView& v, const WriteCaps& caps, std::vector<Candidate>& out);
 // From the diagnosis' preprocessing hypotheses.

@@ -209,6 +209,62 @@ def tflite_cases(args, work, images):
             check(sha(path) == v, f"tflite {cid}: input unchanged {os.path.basename(path)}")
 
 
+def dequantize_case(args, work, images):
+    """An int8 target with one badly quantized layer (its weight scales x1.5,
+    as a converter that mis-reads the scales would leave them): with
+    --allow-dequantize naming that layer, repair runs it in float with the
+    source's weights; the TFLite runtime loads the written model and its
+    error against the float source falls."""
+    import tflite_cases as tc
+    tc._accessors(work)
+    src = os.path.join(SHARED, "tflite", "mlperftiny_ic_resnet8_cifar10_float.tflite")
+    orig = os.path.join(SHARED, "tflite", "mlperftiny_ic_resnet8_cifar10_int8.tflite")
+    m = tc.load(orig)
+    op = tc.ops_of(m, ("CONV_2D",))[3]
+    name = tc.op_name(m, op)
+    q = m.subgraphs[0].tensors[op.inputs[1]].quantization
+    q.scale = [float(x) * 1.5 for x in q.scale]
+    tgt = os.path.join(work, "r8_int8_bad_scale.tflite")
+    tc.save(m, tgt)
+    print("--- dequantize (int8 target, one layer's weight scales x1.5)")
+    out = os.path.join(work, "r8_dequantized.tflite")
+    j, p = repair(args.convfix, src, tgt, images, out, work, "dequantize",
+                  ["--source-preprocess", "raw", "--target-preprocess", "raw", "--allow-dequantize", name])
+    if j is None:
+        check(False, f"dequantize: repair exit code {p.returncode}")
+        return
+    k = [r for r in kept(j) if r["strategy"] == "dequantize"]
+    check(bool(k) and k[0]["target_node"] == name, f"dequantize: the named layer runs in float ({j['verdict']['summary']})")
+    import make_faults as mf
+    imgs = sorted(os.path.join(images, x) for x in os.listdir(images))
+    x = mf.batch(imgs, 32, 32, 3, "raw", "NHWC").astype(np.float32)
+    ys, _ = tc.run_tflite(src, imgs, "raw", work)
+
+    def int8_run(model):
+        """The int8 model on the TFLite runtime, one image at a time: input
+        quantized as its parameters say (scale 1, zero point -128), output
+        in its real-valued view (scale 1/256, zero point -128)."""
+        rows = []
+        for i in range(x.shape[0]):
+            xi = os.path.join(work, "x_int8.npy")
+            np.save(xi, np.clip(np.rint(x[i:i + 1]) - 128, -128, 127).astype(np.int8))
+            d = tempfile.mkdtemp(dir=work)
+            p = subprocess.run(["node", os.path.join(ROOT, "tools", "tflite_run.js"), model, xi, d],
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                return None, p.stderr.strip()[-200:]
+            f = sorted(f for f in os.listdir(d) if f.endswith(".npy"))[0]
+            rows.append((np.load(os.path.join(d, f)).astype(np.float64) + 128) / 256.0)
+        return np.concatenate(rows), None
+
+    yt, _ = int8_run(tgt)
+    yo, e = int8_run(out)
+    check(e is None, f"dequantize: the TFLite runtime loads the written model ({e})")
+    if ys is not None and yo is not None and yt is not None:
+        et, eo = np.abs(yt - ys).mean(), np.abs(yo - ys).mean()
+        check(eo < 0.8 * et, f"dequantize: TFLite runtime, mean |error| vs the float model falls ({et:.4g} -> {eo:.4g})")
+
+
 def keras_case(args, work, images):
     import h5py
     src = os.path.join(SHARED, "tfjs_layers", "tiny_mnist_cnn", "model.json")
@@ -321,6 +377,8 @@ def main():
     if os.path.isdir(SHARED) and have_node:
         if not only or "tflite" in only:
             tflite_cases(args, work, images)
+        if not only or "dequantize" in only:
+            dequantize_case(args, work, images)
         if not only or "keras" in only:
             keras_case(args, work, images)
         if not only or "tfjs" in only:
