@@ -145,6 +145,7 @@ void summary_section(std::string& o, const Json& doc) {
   const Json* pre = member(r, "preprocessing_required");
   if (is_object(pre)) {
     std::string what = "preset <b>" + cell(member(pre, "preset"), "?") + "</b>";
+    if (auto cf = number(member(pre, "crop_fraction"))) what += ", centre crop " + fmt_num(*cf);
     if (auto e = boolean(member(pre, "embedded")))
       what += *e ? " (embedded in the repaired model)" : " (not embedded: the input pipeline must apply it)";
     o += "<td colspan=\"2\">" + what + (string_of(member(pre, "summary")) ? ". " + cell(member(pre, "summary")) : "") +
@@ -220,7 +221,8 @@ std::string old_new_line(const Json* v, const std::string& label) {
 // list of at most kDetailItems; every other member as "key = value".
 std::string details_html(const Json* d, int depth = 0) {
   if (!is_object(d)) return cell(d, "");
-  std::string o;
+  std::string o;                        // old/new lines, sub-changes
+  std::vector<std::string> plain_lines;  // "key = value", HTML
   const bool self = is_old_new(d);
   if (self) o += old_new_line(d, "");
   for (auto it = d->begin(); it != d->end(); ++it) {
@@ -256,9 +258,12 @@ std::string details_html(const Json* d, int depth = 0) {
       if (n > kDetailItems) o += "<div class=\"details-extra\">… and " + std::to_string(n - kDetailItems) + " more</div>";
       o += "</div>";
     } else {
-      o += "<div class=\"details-extra\">" + escape(k) + " = " + value_html(v) + "</div>";
+      plain_lines.push_back(escape(k) + " = " + value_html(v));
     }
   }
+  // Muted next to old/new lines; as they are when they are all there is.
+  const char* open = o.empty() ? "<div>" : "<div class=\"details-extra\">";
+  for (const auto& line : plain_lines) o += open + line + "</div>";
   return o;
 }
 

@@ -689,6 +689,13 @@ TEST(RepairReport, DetailsShowEveryOldNewPair) {
   EXPECT_NE(cut.find("n19</span>"), std::string::npos);
   EXPECT_EQ(cut.find("n20</span>"), std::string::npos);
   EXPECT_NE(cut.find("… and 10 more"), std::string::npos);
+  // Details with no old/new pair (the preprocessing strategy's) are listed as they are, not muted.
+  doc["repairs"][2]["details"] = {{"preset", "torch"}, {"was", "caffe"}, {"crop_fraction", 0.875}};
+  doc["preprocessing_required"]["crop_fraction"] = 0.875;
+  const std::string pre = render_ok(doc);
+  EXPECT_NE(pre.find("<td class=\"details\"><div>crop_fraction = 0.875</div><div>preset = torch</div><div>was = caffe</div></td>"),
+            std::string::npos);
+  EXPECT_NE(pre.find("preset <b>torch</b>, centre crop 0.875 (not embedded"), std::string::npos);
   // Details nested deeper than a group are summarised, never recursed into without bound.
   json deep = json::object();
   for (int i = 0; i < 200; ++i) deep = json{{"details", deep}, {"change", "x"}};
