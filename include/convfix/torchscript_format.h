@@ -11,9 +11,13 @@
 // - Shape arithmetic (aten::size, int math) with constant operands is folded
 //   at import; the rest becomes Shape/Gather/arithmetic on i64 scalars, so
 //   the imported graph takes any batch (and, where the network allows, any
-//   image) size. The input shape is [batch, C, ?, ?] when the input feeds a
-//   convolution (C from its weight), else unknown, unless
-//   TorchScriptOptions::input_shapes says otherwise (-1 = unknown).
+//   image) size. The file declares no input shape: it is inferred from the
+//   first op that constrains the input ([batch, C, ?, ?] before a conv, C
+//   from its weight; [batch, K] before a Linear; a flattened input feeding
+//   a Linear; a reshape to constant sizes), H/W fixed where a later Linear
+//   needs one square size, else left symbolic (rules: docs/FORMATS.md,
+//   TorchScript, "Input shape"); unknown when nothing constrains it.
+//   TorchScriptOptions::input_shapes overrides it (-1 = unknown).
 // - The libtorch-dependent part is a plugin (libconvfix_torchscript.so next
 //   to the convfix binary, or $CONVFIX_TORCHSCRIPT_PLUGIN) loaded with dlopen
 //   on first use and never unloaded, so programs that never read .pt files

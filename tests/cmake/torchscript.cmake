@@ -42,3 +42,9 @@ if(CONVFIX_TORCHSCRIPT)
     COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/torchscript/run_torchscript_zoo.py --convfix $<TARGET_FILE:convfix>)
   set_tests_properties(torchscript_zoo PROPERTIES LABELS "torchscript;oracles" SKIP_RETURN_CODE 77 TIMEOUT 1200)
 endif()
+if(CONVFIX_TORCHSCRIPT)
+  add_test(NAME torchscript_input_shape
+    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/torchscript/run_torchscript_input_shape.py
+            --convfix $<TARGET_FILE:convfix> --image ${CMAKE_SOURCE_DIR}/assets/images/chelsea.png)
+  set_tests_properties(torchscript_input_shape PROPERTIES LABELS "torchscript;oracles" SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()

@@ -29,6 +29,7 @@ if(CONVFIX_TORCHSCRIPT)
   add_library(convfix_torchscript MODULE
     ${_cf_ts_dir}/torchscript_importer.cpp
     ${_cf_ts_dir}/torchscript_ops.cpp
+    ${_cf_ts_dir}/torchscript_input_shape.cpp
     ${CMAKE_SOURCE_DIR}/src/ir/graph.cpp
     ${CMAKE_SOURCE_DIR}/src/ir/tensor.cpp
     ${CMAKE_SOURCE_DIR}/src/ir/status.cpp)

@@ -38,6 +38,50 @@ std::string short_kind(const tj::Node* n) {
   return k;
 }
 
+// The rank a convolution reached from `v` through rank-preserving ops gives
+// `v` (its weight's rank), or 0. module: the object forward() runs on.
+int conv_rank_after(const tj::Value* v, const c10::IValue& module) {
+  // The rank of a weight read with prim::GetAttr chains from self, or 0.
+  auto param_rank = [&](const tj::Value* w) {
+    std::vector<std::string> names;
+    while (w->node()->kind() == c10::prim::GetAttr) {
+      names.push_back(w->node()->s(c10::Symbol::attr("name")));
+      w = w->node()->input(0);
+    }
+    if (w->node()->kind() != c10::prim::Param) return 0;
+    c10::IValue obj = module;
+    for (auto it = names.rbegin(); it != names.rend(); ++it) {
+      if (!obj.isObject() || !obj.toObject()->type()->hasAttribute(*it)) return 0;
+      obj = obj.toObject()->getAttr(*it);
+    }
+    return obj.isTensor() ? static_cast<int>(obj.toTensor().dim()) : 0;
+  };
+  static const std::unordered_set<std::string> kThrough = {
+      "aten::add", "aten::sub", "aten::mul", "aten::div", "aten::add_", "aten::sub_", "aten::mul_", "aten::div_",
+      "aten::relu", "aten::relu_", "aten::sigmoid", "aten::tanh", "aten::hardtanh", "aten::hardtanh_", "aten::clamp",
+      "aten::batch_norm", "aten::contiguous", "aten::clone", "aten::detach", "aten::dropout", "aten::neg",
+      "aten::leaky_relu", "aten::elu", "aten::gelu", "aten::silu", "aten::hardswish", "aten::prelu",
+      "aten::pad", "aten::constant_pad_nd", "aten::reflection_pad2d", "aten::replication_pad2d",
+      "aten::max_pool2d", "aten::avg_pool2d", "aten::upsample_nearest2d", "aten::upsample_bilinear2d"};
+  std::vector<const tj::Value*> todo{v};
+  std::unordered_set<const tj::Value*> seen{v};
+  while (!todo.empty()) {
+    const tj::Value* cur = todo.back();
+    todo.pop_back();
+    for (const tj::Use& u : cur->uses()) {
+      const std::string k = u.user->kind().toQualString();
+      if (u.offset == 0 && (k == "aten::_convolution" || k == "aten::conv2d" || k == "aten::conv1d" ||
+                            k == "aten::conv3d" || k == "aten::_convolution_mode") && u.user->inputs().size() > 1) {
+        if (int r = param_rank(u.user->input(1)); r >= 3) return r;
+        return k == "aten::conv1d" ? 3 : k == "aten::conv3d" ? 5 : 4;
+      }
+      if (kThrough.count(k) && u.user->outputs().size() == 1 && seen.insert(u.user->output()).second)
+        todo.push_back(u.user->output());
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 DType dtype_from_torch(c10::ScalarType t, bool* ok) {
@@ -435,30 +479,6 @@ Status Importer::import_node(const tj::Node* n) {
   return it->second(*this, n);
 }
 
-void Importer::infer_input_shapes() {
-  for (size_t i = 0; i < g_.inputs.size(); ++i) {
-    ValueInfo& vi = g_.inputs[i];
-    if (i < opts_.input_shapes.size()) {
-      vi.shape.clear();
-      for (int64_t d : opts_.input_shapes[i]) vi.shape.push_back(d >= 0 ? Dim::of(d) : Dim::sym(""));
-      vi.has_shape = true;
-      continue;
-    }
-    // A graph input that feeds a convolution directly: [batch, C, ?...].
-    for (const auto& node : g_.nodes) {
-      if (node.op_type != "Conv" || node.inputs.size() < 2 || node.inputs[0] != vi.name) continue;
-      const Tensor* w = initializer(node.inputs[1]);
-      if (!w || w->rank() < 3) continue;
-      vi.shape.clear();
-      vi.shape.push_back(Dim::sym("batch"));
-      vi.shape.push_back(Dim::of(w->dim(1) * node.attr_int("group", 1)));
-      for (int64_t k = 2; k < w->rank(); ++k) vi.shape.push_back(Dim::sym(""));
-      vi.has_shape = true;
-      break;
-    }
-  }
-}
-
 Expected<Graph> Importer::run() {
   try {
     module_ = torch::jit::load(file_);
@@ -496,18 +516,12 @@ Expected<Graph> Importer::run() {
       if (i - 1 < opts_.input_shapes.size()) v.rank = static_cast<int>(opts_.input_shapes[i - 1].size());
       set(in, v);
     }
-    // Rank of an input that feeds a convolution: known before the walk so
+    // Rank of an input that feeds a convolution (directly or through
+    // elementwise ops such as a normalisation): known before the walk so
     // that rank-dependent mappings (flatten, transpose, pad) work.
-    for (const tj::Node* n : graph->nodes()) {
-      const std::string k = n->kind().toQualString();
-      if ((k == "aten::_convolution" || k == "aten::conv2d" || k == "aten::conv1d" || k == "aten::conv3d") &&
-          n->inputs().size() > 1) {
-        Val& v = mutable_val(n->input(0));
-        if (v.kind == Val::Kind::kTensor && v.rank < 0 && !g_.inputs.empty()) {
-          for (const auto& gi : g_.inputs)
-            if (gi.name == v.name) v.rank = k == "aten::conv1d" ? 3 : k == "aten::conv3d" ? 5 : 4;
-        }
-      }
+    for (size_t i = 1; i < ins.size(); ++i) {
+      if (i - 1 < opts_.input_shapes.size()) continue;
+      if (int r = conv_rank_after(ins[i], module_._ivalue()); r > 0) mutable_val(ins[i]).rank = r;
     }
     CONVFIX_RETURN_IF_ERROR(walk(graph->block()));
     std::vector<Val> outs;
@@ -549,7 +563,7 @@ Expected<Graph> Importer::run() {
   } catch (const std::exception& e) {
     return invalid_model(file_ + ": " + first_line(e.what()));
   }
-  infer_input_shapes();
+  infer_input_shapes(g_, opts_);
   g_.name = "torchscript";
   g_.info.format = "torchscript";
   g_.info.producer_name = "pytorch";

@@ -105,7 +105,6 @@ class Importer {
   std::string node_name(const tj::Node* n, const std::vector<std::string>& inputs);
   std::string scope_of(const tj::Node* n) const;
   Expected<Tensor> to_tensor(const at::Tensor& t, const std::string& what) const;
-  void infer_input_shapes();
 
   std::string file_;
   TorchScriptOptions opts_;
@@ -122,5 +121,10 @@ using OpHandler = Status (*)(Importer&, const tj::Node*);
 const std::unordered_map<std::string, OpHandler>& op_handlers();
 
 DType dtype_from_torch(c10::ScalarType t, bool* ok);
+
+// Fills in the shapes of g's inputs: opts.input_shapes where given, else
+// inferred from the ops that consume them (torchscript_input_shape.cpp;
+// rules in docs/FORMATS.md, TorchScript, "Input shape").
+void infer_input_shapes(Graph& g, const TorchScriptOptions& opts);
 
 }  // namespace convfix::tsfmt
