@@ -82,8 +82,12 @@ def config_of(path):
 
 
 def layer_cfg(path, name):
-    for l in config_of(path)["config"]["layers"]:
-        if l["name"] == name:
+    """A layer's config; "model/layer" for a layer of a nested model."""
+    layers = config_of(path)["config"]["layers"]
+    for part in name.split("/")[:-1]:
+        layers = [l for l in layers if l.get("name", l["config"].get("name")) == part][0]["config"]["layers"]
+    for l in layers:
+        if l.get("name", l["config"].get("name")) == name.split("/")[-1]:
             return l["config"]
     raise KeyError(name)
 
@@ -150,6 +154,11 @@ CASES = [
     ("dense_net", "Softmax axis -1 -> 0", ["int:softmax:axis=0"], {"softmax": {"axis": 0}}, [], {"TF.js": ["'softmax'", "axis"]}),
     ("dense_net", "LayerNormalization epsilon -> 0.5", ["const:ln/epsilon=0.5"], {"ln": {"epsilon": 0.5}}, []),
     ("dense_net", "Dense activation selu->tanh", ["op:d1/selu=Tanh"], {"d1": {"activation": "tanh"}}, []),
+    # A layer of a nested Sequential called twice: both calls edited.
+    ("misc_net", "nested shared Conv2D relu->sigmoid (both calls)", ["op:tower_conv/relu=Sigmoid", "op:tower_conv/call1/relu=Sigmoid"],
+     {"tower/tower_conv": {"activation": "sigmoid"}}, []),
+    ("misc_net", "nested shared Conv2D, one call edited", ["relu6:tower_conv/relu"], {}, [],
+     {fl: ["'tower_conv/call1/relu'", "Relu"] for fl in ("TF.js", "HDF5", "arch JSON")}),
 ]
 # (label, edits, strings the one-line error must hold)
 REFUSED = [
@@ -211,14 +220,18 @@ def expect_refusal(tag, r, must, out):
         failures.append("%s: exit %d, stderr %r (want exit 3, one line holding %s, no file)" % (tag, r.returncode, r.stderr, must))
 
 
-def write_all(net, d):
+def write_all(net, d, keras3=True):
+    """The net in every flavour (gen_keras_models' .keras writer lays out flat models only)."""
     os.makedirs(d)
     gen.write_tfjs(net, os.path.join(d, "tfjs"))
     gen.write_h5(net, os.path.join(d, "model.h5"))
-    gen.write_keras3(net, os.path.join(d, "model.keras"))
     gen.write_arch_and_weights(net, d)
-    return [("TF.js", os.path.join(d, "tfjs", "model.json"), "js"), ("HDF5", os.path.join(d, "model.h5"), "p.h5"),
-            (".keras", os.path.join(d, "model.keras"), "p.keras"), ("arch JSON", os.path.join(d, "arch.json"), "p.json")]
+    fl = [("TF.js", os.path.join(d, "tfjs", "model.json"), "js"), ("HDF5", os.path.join(d, "model.h5"), "p.h5"),
+          ("arch JSON", os.path.join(d, "arch.json"), "p.json")]
+    if keras3:
+        gen.write_keras3(net, os.path.join(d, "model.keras"))
+        fl.append((".keras", os.path.join(d, "model.keras"), "p.keras"))
+    return fl
 
 
 def main():
@@ -226,12 +239,15 @@ def main():
     try:
         nets = {}
         for name, make in (("patch_net", lambda: (patch_net(), [np.random.RandomState(5).standard_normal((2, 10, 10, 3)).astype(np.float32)])),
-                           ("conv_net", gen.conv_net), ("dense_net", gen.dense_net)):
+                           ("conv_net", gen.conv_net), ("dense_net", gen.dense_net), ("misc_net", gen.misc_net)):
             net, inputs = make()
             d = os.path.join(tmp, name)
-            flavours = write_all(net, d)
-            x = os.path.join(d, "x.npy")
-            np.save(x, inputs[0])
+            flavours = write_all(net, d, keras3=name != "misc_net")
+            xs = []
+            for i, a in enumerate(inputs):
+                xs.append(os.path.join(d, "x%d.npy" % i))
+                np.save(xs[-1], a)
+            x = ",".join(xs)
             base = os.path.join(d, "base")
             r = run([TOOL, os.path.join(d, "model.h5"), os.path.join(d, "base.h5"), x, base])
             if r.returncode != 0:
@@ -240,6 +256,20 @@ def main():
                 failures.append("%s: an unedited write changed the HDF5 model_config" % name)
             nets[name] = (flavours, x, os.path.join(base, "edited_0.npy"))
         checked = 0
+        # No false refusals: every gen_keras_models.py fixture, unedited, in every flavour it has.
+        r = run(["/usr/bin/python3", os.path.join(REPO, "tools", "gen_keras_models.py"), os.path.join(tmp, "gen")])
+        for d in sorted(glob.glob(os.path.join(tmp, "gen", "*", ""))):
+            ins = ",".join(sorted(glob.glob(os.path.join(d, "input_*.npy"))))
+            for src in ("tfjs/model.json", "model.h5", "model.keras", "arch.json", "tfjs_q/model.json"):
+                if not os.path.exists(os.path.join(d, src)):
+                    continue
+                out = os.path.join(d, "w_" + src.replace("/", "_").replace("model_json", "js"))
+                r = run([TOOL, os.path.join(d, src), out, ins, out + "_o"])
+                tag = "%-42s %-9s" % ("unedited " + os.path.basename(d[:-1]), src)
+                print(tag, "ok" if r.returncode == 0 else "FAIL", (r.stdout + r.stderr).strip())
+                if r.returncode != 0:
+                    failures.append("%s: %s" % (tag, (r.stdout + r.stderr).strip()))
+                checked += 1
         for k, (net, label, edits, fields, biased, *refusing) in enumerate(CASES):
             refusing = refusing[0] if refusing else {}
             flavours, x, orig = nets[net]
