@@ -260,9 +260,12 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
       int row = -1;
       if (s["target_node"].is_string()) row = view.row_of_target(s["target_node"].get<std::string>());
       if (row < 0 && s["source_node"].is_string()) row = view.row_of_source(s["source_node"].get<std::string>());
+      const size_t first = cands.size();
       if (cat == "input") global_graph_candidates(view, caps, cands);
       const size_t before = cands.size();
       row_candidates(view, row, cat, caps, cands);
+      for (size_t k = first; k < cands.size(); ++k)
+        if (cands[k].suspect_rank < 0) cands[k].suspect_rank = s.value("rank", -1);
       if (cands.size() == before && (cat == "hyperparameters" || cat == "graph") && (!caps.attributes || !caps.structure)) {
         const std::string key = "not_expressible:" + s.value("target_node", std::string());
         if (!noted.count(key)) {
@@ -306,7 +309,10 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
       say("trying: " + c.change);
       auto g2 = std::make_shared<Graph>(*current);
       auto dirty = c.apply(*g2);
+      const int crow = c.target_node.empty() ? -1 : view.row_of_target(c.target_node);
       nlohmann::json entry = {{"index", log.size()}, {"strategy", c.strategy}, {"category", c.category},
+                              {"suspect_rank", c.suspect_rank >= 0 ? nlohmann::json(c.suspect_rank) : nlohmann::json(nullptr)},
+                              {"row", crow >= 0 ? nlohmann::json(crow) : nlohmann::json(nullptr)},
                               {"target_node", c.target_node.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.target_node)},
                               {"source_node", c.source_node.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.source_node)},
                               {"change", c.change}, {"details", c.details},

@@ -60,6 +60,7 @@ struct Candidate {
   std::optional<std::string> target_preset;   // a preprocessing candidate: feed the target this preset
   std::optional<float> target_crop;
   std::string key;                    // identity, so one change is tried once
+  int suspect_rank = -1;              // the suspect it came from (-1: the sweep)
 };
 
 // ---- strategies (one file each); each appends its candidates for a row.

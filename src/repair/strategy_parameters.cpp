@@ -101,33 +101,54 @@ void parameter_candidates(const PairView& v, int row, const WriteCaps& caps, std
       out.push_back(std::move(c));
     }
   }
-  // The target folded what the source keeps separate: write the source's
-  // folded form into the target's weights and bias.
+  // The two sides fold differently (the target folded a BatchNorm the source
+  // keeps, or keeps one the source folded): solve the target's anchor so that
+  // its folded form equals the source's. The target's own affine nodes stay:
+  // with its anchor set to ones / zeros (on a probe copy), its folded form
+  // gives the per-channel scale s and shift t they apply, and
+  //   W_t = W_s_eff / s,  b_t = (b_s_eff - t) / s.
   const LinearParams se = effective_params(*v.sg, sl), te = effective_params(*v.tg, tl);
-  if (se.valid && te.valid && te.folded_nodes.empty() && !se.folded_nodes.empty() &&
-      se.weight.dims() == ta.weight.dims() && (ta.has_bias || caps.new_initializers)) {
-    Candidate c;
-    c.strategy = "parameters";
-    c.category = "parameters";
-    c.source_node = snode;
-    c.target_node = tnode;
-    c.key = "parameters:folded:" + tnode;
-    c.change = "write the source's weights with " + std::to_string(se.folded_nodes.size()) +
-               " folded node(s) into the target layer (" + pattern + ")";
-    c.details = {{"pattern", pattern}, {"folded_source_nodes", se.folded_nodes},
-                 {"weight", {{"name", ta.weight_name}, {"old", summary(ta.weight)}, {"new", summary(se.weight)}}},
-                 {"bias", {{"name", ta.bias_name}, {"old", ta.has_bias ? summary(ta.bias) : "none"}, {"new", summary(se.bias)}}}};
-    const Tensor w = se.weight, b = se.bias;
-    const Layer layer = tl;
-    c.apply = [layer, w, b](Graph& g) -> Expected<std::set<std::string>> {
-      std::set<std::string> dirty;
-      CONVFIX_ASSIGN_OR_RETURN(std::string wn, write_anchor_weight(g, layer, w));
-      dirty.merge(consumers_of(g, wn));
-      CONVFIX_ASSIGN_OR_RETURN(std::string bn, write_anchor_bias(g, layer, b));
-      dirty.merge(consumers_of(g, bn));
-      return dirty;
-    };
-    out.push_back(std::move(c));
+  if (!same_roles && se.valid && te.valid && se.weight.dims() == ta.weight.dims() &&
+      (ta.has_bias || caps.new_initializers)) {
+    Graph probe = *v.tg;
+    Tensor ones(DType::kF32, ta.weight.dims()), zeros(DType::kF32, {ta.weight.dim(0)});
+    for (int64_t i = 0; i < ones.numel(); ++i) ones.data<float>()[i] = 1.0f;
+    for (int64_t i = 0; i < zeros.numel(); ++i) zeros.data<float>()[i] = 0.0f;
+    const bool probed = write_anchor_weight(probe, tl, ones).ok() && write_anchor_bias(probe, tl, zeros).ok();
+    const LinearParams pe = probed ? effective_params(probe, tl) : LinearParams{};
+    const int64_t O = ta.weight.dim(0), per = O ? ta.weight.numel() / O : 0;
+    bool ok = pe.valid && pe.weight.dims() == ta.weight.dims() && per > 0;
+    Tensor w(DType::kF32, ta.weight.dims()), b(DType::kF32, {O});
+    for (int64_t o = 0; ok && o < O; ++o) {
+      const float so = pe.weight.data<float>()[o * per], to = pe.bias.data<float>()[o];
+      if (!(std::fabs(so) > 1e-12f) || !std::isfinite(so)) { ok = false; break; }
+      for (int64_t k = 0; k < per; ++k) w.data<float>()[o * per + k] = se.weight.data<float>()[o * per + k] / so;
+      b.data<float>()[o] = (se.bias.data<float>()[o] - to) / so;
+    }
+    if (ok) {
+      Candidate c;
+      c.strategy = "parameters";
+      c.category = "parameters";
+      c.source_node = snode;
+      c.target_node = tnode;
+      c.key = "parameters:folded:" + tnode;
+      c.change = "set the target layer's weights and bias so that, with its " + std::to_string(te.folded_nodes.size()) +
+                 " folded node(s), it computes the source's folded form (source folds " +
+                 std::to_string(se.folded_nodes.size()) + ") (" + pattern + ")";
+      c.details = {{"pattern", pattern}, {"folded_source_nodes", se.folded_nodes}, {"folded_target_nodes", te.folded_nodes},
+                   {"weight", {{"name", ta.weight_name}, {"old", summary(ta.weight)}, {"new", summary(w)}}},
+                   {"bias", {{"name", ta.bias_name}, {"old", ta.has_bias ? summary(ta.bias) : "none"}, {"new", summary(b)}}}};
+      const Layer layer = tl;
+      c.apply = [layer, w, b](Graph& g) -> Expected<std::set<std::string>> {
+        std::set<std::string> dirty;
+        CONVFIX_ASSIGN_OR_RETURN(std::string wn, write_anchor_weight(g, layer, w));
+        dirty.merge(consumers_of(g, wn));
+        CONVFIX_ASSIGN_OR_RETURN(std::string bn, write_anchor_bias(g, layer, b));
+        dirty.merge(consumers_of(g, bn));
+        return dirty;
+      };
+      out.push_back(std::move(c));
+    }
   }
 }
 

@@ -265,6 +265,43 @@ def dequantize_case(args, work, images):
         check(eo < 0.8 * et, f"dequantize: TFLite runtime, mean |error| vs the float model falls ({et:.4g} -> {eo:.4g})")
 
 
+def torchscript_case(args, work, images, have_node):
+    """A TorchScript target (issue 7): one conv's weights of the .pt scaled by
+    0.5 with PyTorch; repair writes ONNX (convfix has no TorchScript writer),
+    which ONNX Runtime must find equal to the source."""
+    try:
+        import torch
+    except ImportError:
+        print("skip torchscript: python3-torch missing")
+        return
+    d = os.path.join(args.models_dir, "mobilenet_v2")
+    src, pt = os.path.join(d, "model.onnx"), os.path.join(d, "model.pt")
+    if not os.path.exists(pt):
+        print("skip torchscript:", pt, "missing")
+        return
+    m = torch.jit.load(pt)
+    convs = [(n, p) for n, p in m.named_parameters() if p.dim() == 4]
+    name, param = convs[len(convs) // 2]
+    with torch.no_grad():
+        param.mul_(0.5)
+    tgt = os.path.join(work, "mobilenet_v2_faulty.pt")
+    m.save(tgt)
+    print("--- torchscript target, scaled", name)
+    out = os.path.join(work, "pt_repaired.onnx")
+    h = {tgt: sha(tgt), src: sha(src)}
+    j, p = repair(args.convfix, src, tgt, images, out, work, "torchscript")
+    if j is None:
+        check(False, f"torchscript: repair exit code {p.returncode}")
+        return
+    check(j["output_format"] == "onnx" and os.path.exists(out), "torchscript: a .pt target is written as ONNX")
+    check(any(r["strategy"] == "parameters" for r in kept(j)), f"torchscript: a kept parameters change ({j['verdict']['summary']})")
+    if have_node:
+        x_npy = os.path.join(d, "input.npy")
+        check(close(ort(out, x_npy, work), ort(src, x_npy, work)), "torchscript: ONNX Runtime, repaired = source")
+    for path, v in h.items():
+        check(sha(path) == v, f"torchscript: input unchanged {os.path.basename(path)}")
+
+
 def keras_case(args, work, images):
     import h5py
     src = os.path.join(SHARED, "tfjs_layers", "tiny_mnist_cnn", "model.json")
@@ -374,6 +411,8 @@ def main():
     only = set(filter(None, args.only.split(",")))
     if not only or "onnx" in only:
         onnx_cases(args, work, images, have_node)
+    if not only or "torchscript" in only:
+        torchscript_case(args, work, images, have_node)
     if os.path.isdir(SHARED) and have_node:
         if not only or "tflite" in only:
             tflite_cases(args, work, images)
