@@ -107,6 +107,13 @@ class NonSquare(nn.Module):  # fixed to 32x48 by fc: no square side fits, so H/W
     def forward(s, x): return s.fc(s.c2(s.c1(x)).flatten(1))
 
 
+def resnet18_fixed():  # torchvision's ResNet-18 with a fixed 7x7 average pool: 193..416 fit, 224 is taken
+    import torchvision
+    m = torchvision.models.resnet18(weights=None)
+    m.avgpool = nn.AvgPool2d(7)
+    return m
+
+
 # name -> (module, example input shape, expected inferred shape, script too?)
 CASES = {
     "lenet": (LeNet, [2, 1, 32, 32], ["batch", 1, 32, 32], True),
@@ -121,6 +128,7 @@ CASES = {
     "const_view": (ConstView, [1, 3, 16, 16], [1, 3, 16, 16], False),
     "conv1d_fc": (Conv1dFc, [2, 4, 64], ["batch", 4, 64], False),
     "non_square": (NonSquare, [2, 3, 32, 48], ["batch", 3, "?", "?"], False),
+    "resnet18_fixed": (resnet18_fixed, [1, 3, 224, 224], ["batch", 3, 224, 224], False),
 }
 
 

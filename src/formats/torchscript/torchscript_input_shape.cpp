@@ -12,7 +12,8 @@
 //  2. For [batch, C, ?...] the spatial size stays symbolic unless a later
 //     shape check (the K of a Gemm/MatMul, the element count of a constant
 //     Reshape) depends on it: then shapes are propagated for square (cubic)
-//     inputs of side s and the roundest s that meets the check is taken.
+//     inputs of side s and the roundest s that meets the check is taken
+//     (a multiple of 32 where one fits).
 //     Propagation stops at ops whose output shape depends on data (Shape,
 //     Slice, Resize, ...), so a network with adaptive pooling keeps "?".
 #include <algorithm>
@@ -360,24 +361,31 @@ std::vector<Check> probe(const Graph& g, const std::string& input, const Dims& x
 
 // Rule 2: the side s of a square (cubic) input that the first size-dependent
 // check needs, or nullopt when nothing depends on it. Pooling and strides
-// round, so a range of sides usually fits (32..35 for LeNet): the roundest
-// one (most factors of 2, then the smallest) is taken, the size a network
-// is most likely designed for.
+// round, so a range of sides usually fits (32..35 for LeNet): the smallest
+// multiple of 32 in it is taken, else the smallest multiple of the largest
+// power of 2 in it, the size a network is most likely designed for.
 std::optional<int64_t> spatial_side(const Graph& g, const std::string& input, int64_t channels, size_t spatial) {
   auto make = [&](int64_t s) {
     Dims d{1, channels};
     d.resize(2 + spatial, s);
     return d;
   };
+  // The first check whose size changes with s (not reached = -1: a window
+  // stopped fitting before it), over probes of side 64, 256 and 1024.
   ProbeState st;
-  const auto a = probe(g, input, make(64), &st);
-  const auto b = probe(g, input, make(256), &st);
-  // The first check that both probes reach and whose size changes with s.
+  std::vector<std::vector<Check>> runs;
+  for (int64_t s : {64, 256, 1024}) runs.push_back(probe(g, input, make(s), &st));
+  auto found_in = [](const std::vector<Check>& run, size_t node) -> int64_t {
+    for (const auto& c : run)
+      if (c.node == node) return c.found;
+    return -1;
+  };
   std::optional<size_t> node;
-  for (const auto& ca : a) {
-    for (const auto& cb : b)
-      if (ca.node == cb.node && ca.found != cb.found) node = ca.node;
-    if (node) break;
+  for (const auto& c : runs.back()) {
+    if (found_in(runs[0], c.node) != c.found || found_in(runs[1], c.node) != c.found) {
+      node = c.node;
+      break;
+    }
   }
   if (!node) return std::nullopt;
   int64_t needed = -1;
@@ -406,9 +414,12 @@ std::optional<int64_t> spatial_side(const Graph& g, const std::string& input, in
     for (; v % 2 == 0; v /= 2) ++k;
     return k;
   };
+  // Prefer multiples of 32 (224 of 193..416 for ResNet with a fixed 7x7
+  // average pool), else of the largest power of 2 in the range.
+  auto score = [&](int64_t v) { return std::min(twos(v), 5); };
   int64_t best = lo;
-  for (int64_t s = lo + 1; s < lo + 256 && s <= kMaxSide && found_at(s) == needed; ++s)
-    if (twos(s) > twos(best)) best = s;
+  for (int64_t s = lo + 1; s < lo + 512 && s <= kMaxSide && found_at(s) == needed; ++s)
+    if (score(s) > score(best)) best = s;
   return best;
 }
 
