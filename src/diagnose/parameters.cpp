@@ -6,6 +6,7 @@
 
 #include "diagnose/diagnose_internal.h"
 #include "diagnose/layer_params.h"
+#include "diagnose/op_classes.h"
 
 namespace convfix {
 
@@ -74,6 +75,7 @@ Tensor permute_flatten_columns(const Tensor& w, int64_t C, int64_t H, int64_t W,
 }
 
 constexpr double kRawTolerance = 1e-6;     // same stored tensors: anything beyond float noise
+constexpr double kQuantizedSqnrFloorDb = 12.0;  // below: quantization does not explain the difference
 constexpr double kFoldedTolerance = 2e-5;  // one side folded BatchNorm/affine in float32
 
 }  // namespace
@@ -185,8 +187,15 @@ void compare_parameters(const Graph& sg, const Layer& sl, const ValueDims& ss, c
   std::string wp;
   if (pattern.empty()) {
     if (f.target_quantized) {
-      pattern = "quantized";
       f.p_sqnr_db = f.p_rel_l2 > 0 ? -20.0 * std::log10(f.p_rel_l2) : 999;
+      pattern = "quantized";
+      // Rounding to 8 (or even 4) bits keeps an SQNR of 20 dB and more;
+      // far below that the stored values are other values, not rounded ones.
+      if (f.p_sqnr_db < kQuantizedSqnrFloorDb) {
+        pattern = "other";
+        note = "the target stores these weights quantized, but at " + format_number(std::round(f.p_sqnr_db * 10) / 10) +
+               " dB SQNR they are other values, not rounded ones";
+      }
     } else if (raw_same_structure && is_f16_rounding(sr.weight.data<float>(), tr.weight.data<float>(), sr.weight.numel())) {
       pattern = "float16_rounding";
     } else if (folded && is_f16_rounding(se.weight.data<float>(), te.weight.data<float>(), se.weight.numel())) {

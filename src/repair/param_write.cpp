@@ -60,15 +60,19 @@ Expected<Tensor> as_f32(const Tensor& t) {
   return std::move(f).value().clone();
 }
 
-// The stored initializer behind `value`: must be a float initializer.
-Expected<std::string> float_root(const Graph& g, const std::string& value, const std::string& what) {
+// The stored initializer behind `value`: must be a float initializer, or
+// (`hybrid_ok`) quantized weights of an op that computes in float (a TFLite
+// hybrid op: float activations, integer weights), which become float.
+Expected<std::string> float_root(const Graph& g, const std::string& value, const std::string& what,
+                                 bool hybrid_ok = false) {
   const std::string root = constant_root(g, value);
   auto it = g.initializers.find(root);
   if (it == g.initializers.end()) return not_implemented(what + ": '" + value + "' is not a stored constant");
-  if (it->second.dtype() != DType::kF32 && it->second.dtype() != DType::kF16)
+  const bool hybrid = hybrid_ok && it->second.quant() && !dtype_is_float(it->second.dtype());
+  if (it->second.dtype() != DType::kF32 && it->second.dtype() != DType::kF16 && !hybrid)
     return not_implemented(what + ": '" + root + "' is stored as " + dtype_name(it->second.dtype()) +
                            " (quantized weights are repaired only by --allow-dequantize)");
-  if (it->second.quant()) return not_implemented(what + ": '" + root + "' is quantized");
+  if (it->second.quant() && !hybrid) return not_implemented(what + ": '" + root + "' is quantized");
   if (it->second.numel() >= kMaxIota) return not_implemented(what + ": '" + root + "' is too large to re-order");
   return root;
 }
@@ -109,7 +113,15 @@ Expected<std::string> write_anchor_weight(Graph& g, const Layer& l, const Tensor
   const std::string what = "weights of " + n.label();
   const std::string wname = weight_input(n);
   if (wname.empty()) return not_implemented(what + ": no weight input");
-  CONVFIX_ASSIGN_OR_RETURN(std::string root, float_root(g, wname, what));
+  // A hybrid op (float activations, integer weights) may get float weights.
+  bool float_input = false;
+  if (!n.inputs.empty()) {
+    auto vi = g.value_info.find(n.inputs[0]);
+    if (vi != g.value_info.end()) float_input = dtype_is_float(vi->second.dtype);
+    for (const auto& in : g.inputs)
+      if (in.name == n.inputs[0]) float_input = dtype_is_float(in.dtype);
+  }
+  CONVFIX_ASSIGN_OR_RETURN(std::string root, float_root(g, wname, what, float_input && n.domain == "tflite"));
   const Tensor& stored = g.initializers.at(root);
   // The canonical form of the index tensor, computed on a copy with the
   // Gemm scale factored out.

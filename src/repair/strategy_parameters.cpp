@@ -47,7 +47,12 @@ void parameter_candidates(const PairView& v, int row, const WriteCaps& caps, std
   const LinearParams sa = anchor_params(*v.sg, sl), ta = anchor_params(*v.tg, tl);
   if (!sa.valid || !ta.valid || sa.weight.dims() != ta.weight.dims()) return;
   const auto sside = side_params(*v.sg, sl), tside = side_params(*v.tg, tl);
-  bool same_roles = sside.size() == tside.size();
+  // Tensor-by-tensor copies only where both sides keep the same nodes: the
+  // same normalisation tensors and as many affine nodes folded after the
+  // anchor (a BiasAdd lowered as Add on one side only changes what the
+  // anchor's own bias means).
+  const LinearParams se = effective_params(*v.sg, sl), te = effective_params(*v.tg, tl);
+  bool same_roles = sside.size() == tside.size() && se.folded_nodes.size() == te.folded_nodes.size();
   for (size_t i = 0; same_roles && i < sside.size(); ++i)
     same_roles = sside[i].role == tside[i].role && sside[i].value.numel() == tside[i].value.numel();
   const std::string tnode = v.tg->nodes[static_cast<size_t>(tl.anchor)].name;
@@ -107,7 +112,6 @@ void parameter_candidates(const PairView& v, int row, const WriteCaps& caps, std
   // with its anchor set to ones / zeros (on a probe copy), its folded form
   // gives the per-channel scale s and shift t they apply, and
   //   W_t = W_s_eff / s,  b_t = (b_s_eff - t) / s.
-  const LinearParams se = effective_params(*v.sg, sl), te = effective_params(*v.tg, tl);
   if (!same_roles && se.valid && te.valid && se.weight.dims() == ta.weight.dims() &&
       (ta.has_bias || caps.new_initializers)) {
     Graph probe = *v.tg;
