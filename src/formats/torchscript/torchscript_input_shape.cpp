@@ -399,28 +399,29 @@ std::optional<int64_t> spatial_side(const Graph& g, const std::string& input, in
     }
     return -1;
   };
-  // found(s) grows with s: binary search for the smallest s with found >= needed.
+  // found(s) grows with s: binary searches for the smallest s with
+  // found >= needed and the smallest with found > needed.
   constexpr int64_t kMaxSide = 8192;
-  int64_t lo = 1, hi = kMaxSide;
-  if (found_at(hi) < needed || needed < 0) return std::nullopt;
-  while (lo < hi) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    if (found_at(mid) >= needed) hi = mid;
-    else lo = mid + 1;
-  }
-  if (found_at(lo) != needed) return std::nullopt;
-  auto twos = [](int64_t v) {
-    int k = 0;
-    for (; v % 2 == 0; v /= 2) ++k;
-    return k;
+  if (found_at(kMaxSide) < needed || needed < 0) return std::nullopt;
+  auto first_side = [&](auto pred) {
+    int64_t lo = 1, hi = kMaxSide + 1;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (pred(found_at(mid))) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   };
-  // Prefer multiples of 32 (224 of 193..416 for ResNet with a fixed 7x7
+  const int64_t first = first_side([&](int64_t f) { return f >= needed; });
+  const int64_t last = first_side([&](int64_t f) { return f > needed; }) - 1;
+  if (first > last || found_at(first) != needed) return std::nullopt;
+  // Prefer a multiple of 32 (224 of 193..416 for ResNet with a fixed 7x7
   // average pool), else of the largest power of 2 in the range.
-  auto score = [&](int64_t v) { return std::min(twos(v), 5); };
-  int64_t best = lo;
-  for (int64_t s = lo + 1; s < lo + 512 && s <= kMaxSide && found_at(s) == needed; ++s)
-    if (score(s) > score(best)) best = s;
-  return best;
+  for (int64_t step = 32; step > 1; step /= 2) {
+    const int64_t s = (first + step - 1) / step * step;
+    if (s <= last) return s;
+  }
+  return first;
 }
 
 }  // namespace
