@@ -7,7 +7,11 @@
 #include <cstring>
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <set>
 #include <unordered_map>
+
+#include "convfix/executor.h"
 
 namespace convfix {
 
@@ -92,6 +96,45 @@ Tensor transpose_any(const Tensor& x, std::vector<int64_t> perm) {
   return y;
 }
 
+// Shape arithmetic that exporters emit around Pad / Reshape (torch.onnx's
+// F.pad: ConstantOfShape, Concat, Slice, Reshape, Transpose, Cast to int64):
+// computed by running the node's kernel when all its inputs are constants.
+bool kernel_foldable(const Node& n) {
+  static const std::set<std::string> kOps = {
+      "ConstantOfShape", "Concat", "Slice", "Gather", "Range", "Expand", "Tile", "Split", "Equal", "Less",
+      "Greater", "Where", "Not", "And", "Or", "Mod", "Max", "Min", "Abs", "Floor", "Ceil", "Shape", "Size",
+      "ReduceProd", "ReduceSum", "ReduceMax", "ReduceMin", "Cast", "Squeeze", "Unsqueeze", "Reshape", "Transpose"};
+  return is_default_domain(n) && kOps.count(n.op_type) != 0;
+}
+
+std::optional<Tensor> eval_const(const Graph& g, const std::string& name, int depth);
+
+std::optional<Tensor> kernel_fold(const Graph& g, const Node& n, const std::string& name, int depth) {
+  if (!kernel_foldable(n)) return std::nullopt;
+  auto mg = std::make_shared<Graph>();
+  mg->info.opsets = g.info.opsets;
+  int64_t total = 0;
+  for (const auto& in : n.inputs) {
+    if (in.empty() || mg->initializers.count(in)) continue;
+    auto t = eval_const(g, in, depth + 1);
+    if (!t || t->layout() != MemoryLayout::kPlain) return std::nullopt;
+    total += t->numel();
+    if (total > (int64_t{1} << 20)) return std::nullopt;
+    mg->initializers[in] = *t;
+  }
+  mg->nodes.push_back(n);
+  ValueInfo out;
+  out.name = name;
+  mg->outputs.push_back(out);
+  auto ex = Executor::create(mg, ExecOptions{1, true});
+  if (!ex.ok()) return std::nullopt;
+  auto r = (*ex)->run({});
+  if (!r.ok()) return std::nullopt;
+  auto it = r->find(name);
+  if (it == r->end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<Tensor> eval_const(const Graph& g, const std::string& name, int depth) {
   if (name.empty() || depth > 8) return std::nullopt;
   auto it = g.initializers.find(name);
@@ -99,7 +142,7 @@ std::optional<Tensor> eval_const(const Graph& g, const std::string& name, int de
   const int64_t p = g.producer(name);
   if (p < 0) return std::nullopt;
   const Node& n = g.nodes[static_cast<size_t>(p)];
-  if (!foldable(n)) return std::nullopt;
+  if (!foldable(n)) return kernel_fold(g, n, name, depth);
   if (n.op_type == "Constant") {
     const Attribute* a = n.attr("value");
     if (a && a->kind == Attribute::Kind::kTensor) return a->t;
@@ -128,14 +171,14 @@ std::optional<Tensor> eval_const(const Graph& g, const std::string& name, int de
     return transpose_any(*x, perm);
   }
   if (op == "Cast") {
-    if (n.attr_int("to", 1) != 1) return std::nullopt;  // only to float32
+    if (n.attr_int("to", 1) != 1) return kernel_fold(g, n, name, depth);  // to float32 here, others by the kernel
     auto f = x->to_f32();
     return f.ok() ? std::optional<Tensor>(std::move(f).value()) : std::nullopt;
   }
   std::vector<int64_t> dims;
   if (op == "Reshape") {
     auto shape = n.inputs.size() > 1 ? eval_const(g, n.inputs[1], depth + 1) : std::nullopt;
-    if (!shape) return std::nullopt;
+    if (!shape) return kernel_fold(g, n, name, depth);
     dims = shape->to_i64_vector();
     int64_t known = 1, infer = -1;
     for (size_t i = 0; i < dims.size(); ++i) {
@@ -180,7 +223,7 @@ bool is_const_value(const Graph& g, const std::string& name, int depth) {
   const int64_t p = g.producer(name);
   if (p < 0) return false;
   const Node& n = g.nodes[static_cast<size_t>(p)];
-  if (!foldable(n)) return false;
+  if (!foldable(n) && !kernel_foldable(n)) return false;
   if (n.op_type == "Constant") return true;
   if (n.inputs.empty()) return false;
   for (const auto& in : n.inputs)
