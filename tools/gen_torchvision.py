@@ -33,7 +33,7 @@ Per model, under OUT/<name>/:
                 the accurate reference the oracle tests compare against
   meta.json     opset, shapes, photo names, top-1 labels, stamp
 A model is regenerated only when a file is missing or meta.json's stamp (a
-hash of this script and the torch/torchvision versions) differs.
+hash of this script, tools/model_cache.py and the torch/torchvision versions) differs.
 
 Usage: /usr/bin/python3 tools/gen_torchvision.py --out DIR [--models a,b] [--force]
 Photos: python3-skimage's data folder and opencv-doc's examples/data (both
