@@ -29,6 +29,15 @@ std::string summary(const Tensor& t) {
   return buf;
 }
 
+bool same_values(const Tensor& a, const Tensor& b) {
+  if (a.numel() != b.numel()) return false;
+  auto fa = a.to_f32(), fb = b.to_f32();
+  if (!fa.ok() || !fb.ok()) return false;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    if (fa->data<float>()[i] != fb->data<float>()[i]) return false;
+  return true;
+}
+
 bool all_zero(const Tensor& t) {
   for (int64_t i = 0; i < t.numel(); ++i)
     if (t.data<float>()[i] != 0.0f) return false;
@@ -83,16 +92,23 @@ void parameter_candidates(const PairView& v, int row, const WriteCaps& caps, std
         side.push_back({{"role", tside[i].role}, {"name", tside[i].name}, {"old", summary(tside[i].value)},
                         {"new", summary(sside[i].value)}});
       if (!side.empty()) c.details["normalisation"] = side;
+      // Only the tensors that differ are written (a hybrid layer whose int8
+      // weights match keeps them; only its float bias is restored).
       const Tensor w = sa.weight, b = sa.bias;
-      const bool write_bias = sa.has_bias || (ta.has_bias && !all_zero(ta.bias));
+      const bool write_weight = !same_values(sa.weight, ta.weight);
+      const bool write_bias = (sa.has_bias || (ta.has_bias && !all_zero(ta.bias))) &&
+                              !(sa.has_bias && ta.has_bias && same_values(sa.bias, ta.bias));
       std::vector<std::pair<std::string, Tensor>> sides;
-      for (size_t i = 0; i < sside.size(); ++i) sides.emplace_back(tside[i].name, sside[i].value);
+      for (size_t i = 0; i < sside.size(); ++i)
+        if (!same_values(sside[i].value, tside[i].value)) sides.emplace_back(tside[i].name, sside[i].value);
       const Layer layer = tl;
       c.structural = false;
-      c.apply = [layer, w, b, write_bias, sides](Graph& g) -> Expected<std::set<std::string>> {
+      c.apply = [layer, w, b, write_weight, write_bias, sides](Graph& g) -> Expected<std::set<std::string>> {
         std::set<std::string> dirty;
-        CONVFIX_ASSIGN_OR_RETURN(std::string wn, write_anchor_weight(g, layer, w));
-        dirty.merge(consumers_of(g, wn));
+        if (write_weight) {
+          CONVFIX_ASSIGN_OR_RETURN(std::string wn, write_anchor_weight(g, layer, w));
+          dirty.merge(consumers_of(g, wn));
+        }
         if (write_bias) {
           CONVFIX_ASSIGN_OR_RETURN(std::string bn, write_anchor_bias(g, layer, b));
           dirty.merge(consumers_of(g, bn));
