@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include "convfix/executor.h"
 
@@ -19,17 +20,45 @@ namespace {
 using Dims = std::vector<int64_t>;
 using ShapeMap = std::map<std::string, Dims>;
 
+// A graph with hashed producer / consumer / name lookups (Graph's own are
+// linear scans; the walks here would be quadratic on deep models).
+class GraphIndex {
+ public:
+  explicit GraphIndex(const Graph& g) : graph(g), nodes(g.nodes), initializers(g.initializers), inputs(g.inputs), outputs(g.outputs) {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      for (const auto& o : g.nodes[i].outputs) producer_.emplace(o, static_cast<int64_t>(i));
+      for (const auto& in : g.nodes[i].inputs) {
+        auto& c = consumers_[in];
+        if (c.empty() || c.back() != i) c.push_back(i);
+      }
+      name_.emplace(g.nodes[i].name, static_cast<int64_t>(i));
+    }
+  }
+  int64_t producer(const std::string& v) const {
+    auto it = producer_.find(v);
+    return it == producer_.end() ? -1 : it->second;
+  }
+  std::vector<size_t> consumers(const std::string& v) const {
+    auto it = consumers_.find(v);
+    return it == consumers_.end() ? std::vector<size_t>{} : it->second;
+  }
+  int64_t find_node(const std::string& n) const {
+    auto it = name_.find(n);
+    return it == name_.end() ? -1 : it->second;
+  }
+  const Graph& graph;
+  const std::vector<Node>& nodes;
+  const std::map<std::string, Tensor>& initializers;
+  const std::vector<ValueInfo>& inputs;
+  const std::vector<ValueInfo>& outputs;
+
+ private:
+  std::unordered_map<std::string, int64_t> producer_, name_;
+  std::unordered_map<std::string, std::vector<size_t>> consumers_;
+};
+
 // Marks a field g sets to something no Keras config value gives.
 const json kUnexpressible = "<unexpressible>";
-
-bool is_model_class(const std::string& c) { return c == "Functional" || c == "Model" || c == "Sequential"; }
-
-std::string layer_name_of(const json& l) {
-  if (l.contains("name") && l["name"].is_string()) return l["name"].get<std::string>();
-  if (l.contains("config") && l["config"].is_object() && l["config"].contains("name") && l["config"]["name"].is_string())
-    return l["config"]["name"].get<std::string>();
-  return "";
-}
 
 // Calls f on every plain layer JSON of a model config (nested models walked).
 template <typename F>
@@ -48,7 +77,7 @@ void for_each_layer(json& model, F&& f) {
 }
 
 // The constant behind value v (initializer or Constant node), else nullptr.
-const Tensor* const_of(const Graph& g, const std::string& v) {
+const Tensor* const_of(const GraphIndex& g, const std::string& v) {
   if (v.empty()) return nullptr;
   auto it = g.initializers.find(v);
   if (it != g.initializers.end()) return &it->second;
@@ -60,13 +89,13 @@ const Tensor* const_of(const Graph& g, const std::string& v) {
   return nullptr;
 }
 
-std::optional<double> scalar_of(const Graph& g, const std::string& v) {
+std::optional<double> scalar_of(const GraphIndex& g, const std::string& v) {
   const Tensor* t = const_of(g, v);
   if (!t || t->numel() != 1) return std::nullopt;
   return t->get_f64(0);
 }
 
-const Node* node_named(const Graph& g, const std::string& name) {
+const Node* node_named(const GraphIndex& g, const std::string& name) {
   const int64_t i = g.find_node(name);
   return i < 0 ? nullptr : &g.nodes[static_cast<size_t>(i)];
 }
@@ -193,7 +222,7 @@ ShapeMap probe_shapes(const Graph& g) {
 
 class Matcher {
  public:
-  Matcher(const Graph& a, const Graph& b, const std::set<std::string>& file_weights, const ShapeMap* shapes)
+  Matcher(const GraphIndex& a, const GraphIndex& b, const std::set<std::string>& file_weights, const ShapeMap* shapes)
       : a_(a), b_(b), weights_(file_weights), shapes_(shapes) {}
 
   // g's values equal the lowering's: true, else why() says where.
@@ -211,15 +240,15 @@ class Matcher {
   const std::map<std::string, std::string>& weight_map() const { return wmap_; }  // file weight -> g value
 
  private:
-  const Graph& a_;
-  const Graph& b_;
+  const GraphIndex& a_;
+  const GraphIndex& b_;
   const std::set<std::string>& weights_;
   const ShapeMap* shapes_;
-  std::map<std::pair<std::string, std::string>, bool> memo_;
+  std::set<std::pair<std::string, std::string>> memo_;  // pairs found equal
   std::map<std::string, std::string> wmap_;
   std::string why_;
 
-  std::string through_identity(const Graph& g, std::string v) const {
+  std::string through_identity(const GraphIndex& g, std::string v) const {
     for (int guard = 0; guard < 1000; ++guard) {
       const int64_t p = g.producer(v);
       if (p < 0) return v;
@@ -229,7 +258,7 @@ class Matcher {
     }
     return v;
   }
-  bool is_input(const Graph& g, const std::string& v, size_t* idx) const {
+  bool is_input(const GraphIndex& g, const std::string& v, size_t* idx) const {
     for (size_t i = 0; i < g.inputs.size(); ++i)
       if (g.inputs[i].name == v) { *idx = i; return true; }
     return false;
@@ -247,19 +276,39 @@ class Matcher {
     return false;
   }
 
+  // Depth-first over value pairs with an explicit stack (deep graphs would
+  // overflow a recursive walk); any difference ends the whole comparison.
   bool eq(const std::string& va0, const std::string& vb0) {
-    const std::string va = through_identity(a_, va0), vb = through_identity(b_, vb0);
-    if (va.empty() || vb.empty()) return va.empty() == vb.empty() ? true : fail_value(va.empty() ? va0 : va, "an optional input differs");
-    auto key = std::make_pair(va, vb);
-    auto m = memo_.find(key);
-    if (m != memo_.end()) return m->second;
-    memo_[key] = true;  // (acyclic graphs: no revisit through itself)
-    const bool r = eq_uncached(va, vb);
-    memo_[key] = r;
-    return r;
+    std::vector<std::pair<std::string, std::string>> stack{{va0, vb0}};
+    std::set<std::pair<std::string, std::string>> expanded;
+    while (!stack.empty()) {
+      const std::string va = through_identity(a_, stack.back().first), vb = through_identity(b_, stack.back().second);
+      if (va.empty() || vb.empty()) {
+        if (va.empty() != vb.empty()) return fail_value(va.empty() ? stack.back().first : va, "an optional input differs");
+        stack.pop_back();
+        continue;
+      }
+      const auto key = std::make_pair(va, vb);
+      if (memo_.count(key)) {
+        stack.pop_back();
+        continue;
+      }
+      if (expanded.count(key)) {  // every input pair matched
+        memo_.insert(key);
+        stack.pop_back();
+        continue;
+      }
+      std::vector<std::pair<std::string, std::string>> inputs;
+      if (!local(va, vb, &inputs)) return false;
+      expanded.insert(key);
+      for (auto it = inputs.rbegin(); it != inputs.rend(); ++it) stack.push_back(*it);
+    }
+    return true;
   }
 
-  bool eq_uncached(const std::string& va, const std::string& vb) {
+  // Compares va and vb themselves (producer op, attributes, input count,
+  // constants); the input pairs still to compare go to `inputs`.
+  bool local(const std::string& va, const std::string& vb, std::vector<std::pair<std::string, std::string>>* inputs) {
     size_t ia = 0, ib = 0;
     const bool in_a = is_input(a_, va, &ia), in_b = is_input(b_, vb, &ib);
     if (in_a || in_b) {
@@ -308,8 +357,7 @@ class Matcher {
     if (ia2.size() != ib2.size())
       return fail(na, std::to_string(ia2.size()) + " inputs, the Keras config gives " + std::to_string(ib2.size()) +
                           (na.op_type == "Conv" || na.op_type == "ConvTranspose" ? " (a bias can be added, not removed)" : ""));
-    for (size_t i = 0; i < ia2.size(); ++i)
-      if (!eq(ia2[i], ib2[i])) return false;
+    for (size_t i = 0; i < ia2.size(); ++i) inputs->emplace_back(ia2[i], ib2[i]);
     return true;
   }
 
@@ -357,13 +405,13 @@ class Matcher {
 
 class Features {
  public:
-  Features(const Graph& g, const ShapeMap* shapes, bool tfjs) : g_(g), shapes_(shapes), tfjs_(tfjs) {}
+  Features(const GraphIndex& g, const ShapeMap* shapes, bool tfjs) : g_(g), shapes_(shapes), tfjs_(tfjs) {}
 
   // The config fields g's nodes of `layer` express (layer JSON of the original).
   json of(const json& layer) {
     json f = json::object();
     const std::string cls = layer.value("class_name", "");
-    name_ = layer_name_of(layer);
+    name_ = layer_name(layer);
     const json cfg = layer.contains("config") && layer["config"].is_object() ? layer["config"] : json::object();
     const Node* m = node_named(g_, name_);
     if (!m) return f;
@@ -376,7 +424,7 @@ class Features {
       f["strides"] = sn->attr_ints("strides", ones(k.size()));
       f["dilation_rate"] = sn->attr_ints("dilations", ones(k.size()));
       f["padding"] = padding(*sn, cls == "Conv1D" || cls == "Convolution1D");
-      bias(f, *m, m->inputs.size() >= 3 ? m->inputs[2] : "");
+      bias(f, m->inputs.size() >= 3 ? m->inputs[2] : "");
       f["activation"] = activation_after(out_of(*m));
     } else if (cls == "Conv2DTranspose" || cls == "Conv1DTranspose" || cls == "Deconvolution2D") {
       if (m->op_type != "ConvTranspose") return f;
@@ -396,7 +444,7 @@ class Features {
           break;
         }
       }
-      bias(f, *m, m->inputs.size() >= 3 ? m->inputs[2] : "");
+      bias(f, m->inputs.size() >= 3 ? m->inputs[2] : "");
       f["activation"] = activation_after(out_of(*m));
     } else if (cls == "Dense") {
       std::string b, pre = m->outputs[0];
@@ -417,7 +465,7 @@ class Features {
       } else {
         return f;
       }
-      bias(f, *m, b);
+      bias(f, b);
       f["activation"] = activation_after(pre);
     } else if (cls.find("Pooling") != std::string::npos && cls.rfind("Global", 0) != 0) {
       if (m->op_type != "MaxPool" && m->op_type != "AveragePool") return f;
@@ -466,7 +514,7 @@ class Features {
   const std::string& bias_value() const { return bias_; }
 
  private:
-  const Graph& g_;
+  const GraphIndex& g_;
   const ShapeMap* shapes_;
   bool tfjs_;  // TF.js semantics: tfjs-layers 4.9's ELU refuses alpha != 1
   std::string name_;
@@ -479,8 +527,7 @@ class Features {
     return false;
   }
 
-  void bias(json& f, const Node& m, const std::string& b) {
-    (void)m;
+  void bias(json& f, const std::string& b) {
     bias_ = b;
     f["use_bias"] = !b.empty();
   }
@@ -534,7 +581,7 @@ class Features {
       for (int i = 0; i < 2; ++i) {
         const int64_t p = g_.producer(n.inputs[static_cast<size_t>(1 - i)]);
         if (n.inputs[static_cast<size_t>(i)] == x && p >= 0 && g_.nodes[static_cast<size_t>(p)].op_type == "Sigmoid" &&
-            g_.nodes[static_cast<size_t>(p)].inputs[0] == x)
+            !g_.nodes[static_cast<size_t>(p)].inputs.empty() && g_.nodes[static_cast<size_t>(p)].inputs[0] == x)
           return "swish";
       }
     }
@@ -611,17 +658,18 @@ WeightNamer sibling_namer(bool numbered) {
   };
 }
 
-Expected<ConfigPatch> patch_config(const Graph& g, const LowerRequest& original, const WeightNamer& namer) {
+Expected<ConfigPatch> patch_config(const Graph& graph, const LowerRequest& original, const WeightNamer& namer) {
+  const GraphIndex g(graph);
   const std::string& file = original.path;
   auto base = lower_model(original);
   if (!base.ok()) return base.status().with_context("re-reading the original");
-  const Graph& l0 = *base;
+  const GraphIndex l0(*base);
   std::set<std::string> file_weights;
   for (const auto& [layer, wl] : original.weights)
     for (const auto& [n, t] : wl) file_weights.insert(n);
   // Shapes (one run of g on zeros) only when g differs from the original.
   ShapeMap shapes;
-  if (!Matcher(g, l0, file_weights, nullptr).run()) shapes = probe_shapes(g);
+  if (!Matcher(g, l0, file_weights, nullptr).run()) shapes = probe_shapes(graph);
 
   ConfigPatch out;
   out.model = original.model;
@@ -629,7 +677,7 @@ Expected<ConfigPatch> patch_config(const Graph& g, const LowerRequest& original,
   Status err;
   for_each_layer(out.model, [&](json& layer) {
     if (!err.ok()) return;
-    const std::string name = layer_name_of(layer);
+    const std::string name = layer_name(layer);
     const std::string cls = layer.value("class_name", "");
     const Node* mg = node_named(g, name);
     const Node* m0 = node_named(l0, name);
@@ -691,7 +739,8 @@ Expected<ConfigPatch> patch_config(const Graph& g, const LowerRequest& original,
       return not_implemented(file + ": the patched Keras config does not lower (" + lowered.status().message() + ")");
     l1 = std::move(lowered).value();
   }
-  const Graph& ref = out.changed ? l1 : l0;
+  const GraphIndex l1_index(l1);
+  const GraphIndex& ref = out.changed ? l1_index : l0;
   for (const auto& a : out.added) file_weights.insert(a.name);
   Matcher mt(g, ref, file_weights, shapes.empty() ? nullptr : &shapes);
   if (!mt.run()) return not_implemented(file + ": the graph cannot be written as a Keras config: " + mt.why());

@@ -54,11 +54,11 @@ std::vector<int64_t> ints_of(const json& v, size_t n, int64_t def) {
   return r;
 }
 
-namespace {
-
 bool is_model_class(const std::string& c) {
   return c == "Functional" || c == "Model" || c == "Sequential";
 }
+
+namespace {
 
 const json& cfg_of(const json& layer) {
   static const json empty = json::object();
@@ -75,14 +75,14 @@ const json& seq_layers(const json& model) {
   return empty;
 }
 
+}  // namespace
+
 std::string layer_name(const json& layer) {
   if (layer.contains("name") && layer["name"].is_string()) return layer["name"].get<std::string>();
   const json& c = cfg_of(layer);
   if (c.contains("name") && c["name"].is_string()) return c["name"].get<std::string>();
   return "";
 }
-
-}  // namespace
 
 void collect_layers(const json& model, std::set<std::string>* layers, std::set<std::string>* models) {
   const std::string cls = model.value("class_name", "");

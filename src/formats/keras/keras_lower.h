@@ -52,6 +52,11 @@ Expected<Graph> lower_model(const LowerRequest& req);
 // `layers`, model layers (Functional / Sequential / Model) into `models`.
 void collect_layers(const nlohmann::json& model, std::set<std::string>* layers, std::set<std::string>* models);
 
+// Functional / Model / Sequential: a nested model, not a plain layer.
+bool is_model_class(const std::string& class_name);
+// A layer JSON's name ("name", else config.name; "" when none).
+std::string layer_name(const nlohmann::json& layer);
+
 // Strips a trailing ":<digits>" from a TF variable name.
 std::string strip_tf_suffix(const std::string& name);
 
