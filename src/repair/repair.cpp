@@ -316,12 +316,22 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
                               {"target_node", c.target_node.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.target_node)},
                               {"source_node", c.source_node.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.source_node)},
                               {"change", c.change}, {"details", c.details},
-                              {"discrepant_before", base.discrepant},
-                              {"discrepancy_before", static_cast<double>(base.discrepant) / static_cast<double>(std::max<size_t>(1, verifier->size()))},
+                              {"discrepant_before", base.ran ? nlohmann::json(base.discrepant) : nlohmann::json(nullptr)},
+                              {"discrepancy_before", base.ran ? nlohmann::json(static_cast<double>(base.discrepant) / static_cast<double>(std::max<size_t>(1, verifier->size()))) : nlohmann::json(nullptr)},
                               {"error_before", num_or_null(base.ran ? base.error_rel : INFINITY)}};
       if (!dirty.ok()) {
         entry["kept"] = false;
         entry["reason"] = "does not apply: " + dirty.status().message();
+        entry["discrepant_after"] = nullptr;
+        entry["discrepancy_after"] = nullptr;
+        entry["error_after"] = nullptr;
+        log.push_back(entry);
+        continue;
+      }
+      Status ex = check_expressible(*g2, caps, T.path);
+      if (!ex.ok()) {
+        entry["kept"] = false;
+        entry["reason"] = "not_expressible: " + ex.message();
         entry["discrepant_after"] = nullptr;
         entry["discrepancy_after"] = nullptr;
         entry["error_after"] = nullptr;

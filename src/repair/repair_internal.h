@@ -28,8 +28,12 @@ struct WriteCaps {
   bool attributes = true;      // changed node attributes
   bool structure = true;       // nodes inserted / removed
   bool tflite_domain = false;  // new nodes must be TFLite builtins
+  bool needs_check = false;    // ask the writer about each candidate (Keras, TF.js layers-model)
 };
 WriteCaps write_caps(const Graph& target);
+// OK when the target's writer can express graph `g` (always, unless
+// caps.needs_check); else the writer's reason.
+Status check_expressible(const Graph& g, const WriteCaps& caps, const std::string& target_path);
 
 // The pair as the static analyses see it: layers, alignment and the
 // per-row findings, recomputed after every kept change.

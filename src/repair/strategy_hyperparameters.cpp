@@ -228,8 +228,11 @@ std::string tflite_fused(const std::string& a) {
   return "";
 }
 
-Edit set_activation(const std::string& want) {
-  return [want](Graph& g, const Layer& l, std::set<std::string>& dirty, bool& structural) -> Status {
+// `at_end`: a new activation node goes after the layer's last node (the
+// layout nodes included; elementwise activations commute with them), where
+// the Keras lowering puts a layer's activation, named <layer>/<activation>.
+Edit set_activation(const std::string& want, bool at_end) {
+  return [want, at_end](Graph& g, const Layer& l, std::set<std::string>& dirty, bool& structural) -> Status {
     Node& anchor = anchor_of(g, l);
     std::vector<size_t> acts;
     for (size_t idx : l.post)
@@ -274,7 +277,13 @@ Edit set_activation(const std::string& want) {
     const std::string y = g.unique_value_name(x + "_activation");
     g.rewire(x, y);
     Node n;
-    n.name = g.unique_node_name(anchor.name + "/activation_restored");
+    std::string base = anchor.name + "/activation_restored";
+    if (at_end && !anchor.provenance.layer.empty()) {
+      std::string op = want == "relu6" || want.rfind("clip(", 0) == 0 ? "relu" : want;
+      base = anchor.provenance.layer + "/" + op;
+    }
+    n.name = g.unique_node_name(base);
+    n.provenance = anchor.provenance;
     if (!onnx_activation(g, want, x, y, &n)) return not_implemented("activation " + want + " has no single-node form");
     auto it = g.value_info.find(x);
     if (it != g.value_info.end()) {
@@ -339,7 +348,7 @@ void hyperparameter_candidates(const PairView& v, int row, const WriteCaps& caps
       items.push_back({name, d.source, d.target, set_axis(a[0], nhwc_target), false});
     } else if (name == "activation") {
       if (!caps.structure && !is_tflite(ta)) continue;
-      items.push_back({name, d.source, d.target, set_activation(d.source), true});
+      items.push_back({name, d.source, d.target, set_activation(d.source, caps.needs_check), true});
     }
   }
   if (items.empty()) return;

@@ -17,9 +17,15 @@ WriteCaps write_caps(const Graph& target) {
   c.output_format = c.format;
   if (c.format == "tflite") {
     c.tflite_domain = true;
-  } else if (c.format == "keras" || c.format == "tfjs") {
-    // The Keras and TF.js writers patch weights into a copy of the
-    // original; graph and attribute changes have no place there yet.
+  } else if (c.format == "keras" ||
+             (c.format == "tfjs" && target.info.metadata.count("tfjs_format") &&
+              target.info.metadata.at("tfjs_format") == "layers-model")) {
+    // The Keras and TF.js layers-model writers patch weights and the layer
+    // config of a copy of the original: every candidate is asked whether the
+    // writer can express it (check_expressible).
+    c.needs_check = true;
+  } else if (c.format == "tfjs") {
+    // A graph-model's writer writes weights only.
     c.new_initializers = false;
     c.attributes = false;
     c.structure = false;
@@ -29,6 +35,17 @@ WriteCaps write_caps(const Graph& target) {
     c.output_format = "onnx";
   }
   return c;
+}
+
+Status check_expressible(const Graph& g, const WriteCaps& caps, const std::string& target_path) {
+  if (!caps.needs_check) return Status::OK();
+  if (caps.output_format == "keras") return check_keras_writable(g, target_path);
+  if (caps.output_format == "tfjs") {
+    std::string model_json = target_path;
+    if (fs::is_directory(model_json)) model_json = (fs::path(model_json) / "model.json").string();
+    return check_tfjs_writable(g, model_json);
+  }
+  return Status::OK();
 }
 
 namespace {

@@ -332,6 +332,31 @@ def keras_case(args, work, images):
     for path, v in h.items():
         check(sha(path) == v, f"keras: input unchanged {os.path.basename(path)}")
 
+    # A hyperparameter: the first Conv2D's padding "same" -> "valid" in the
+    # config (the target cannot run: the Dense no longer fits). The repair
+    # must write the config back with "same" (read with h5py).
+    tgt2 = os.path.join(work, "tiny_mnist_cnn_valid.h5")
+    shutil.copy(orig, tgt2)
+    with h5py.File(tgt2, "r+") as f:
+        raw = f.attrs["model_config"]
+        cfg = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        conv = next(l for l in cfg["config"]["layers"] if l["class_name"] == "Conv2D")
+        conv["config"]["padding"] = "valid"
+        f.attrs["model_config"] = json.dumps(cfg).encode() if isinstance(raw, bytes) else json.dumps(cfg)
+    print("--- keras target, padding valid in", conv["config"]["name"])
+    out2 = os.path.join(work, "keras_repaired_padding.h5")
+    j, p = repair(args.convfix, src, tgt2, images, out2, work, "keras_padding",
+                  ["--source-preprocess", "unit", "--target-preprocess", "unit"])
+    if j is None:
+        check(False, f"keras padding: repair exit code {p.returncode}")
+        return
+    check(j["verdict"]["code"] == "repaired", f"keras padding: verdict repaired ({j['verdict']['summary']})")
+    with h5py.File(out2, "r") as f:
+        raw = f.attrs["model_config"]
+        cfg2 = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        conv2 = next(l for l in cfg2["config"]["layers"] if l["config"]["name"] == conv["config"]["name"])
+        check(conv2["config"]["padding"] == "same", f"keras padding: h5py reads padding 'same' from the repaired config ({conv2['config']['padding']})")
+
 
 def tfjs_case(args, work, images):
     src = os.path.join(SHARED, "keras", "tiny_mnist_cnn.h5")
