@@ -103,6 +103,11 @@ def main():
         fail("the faulty target agrees with the source on every photo: the pair shows nothing")
     bad = [n for n, i, k in zip(names, ls, lr) if i != k]
     if bad:
+        print("repair log (repair.json):")
+        for x in rep.get("repairs") or []:
+            print(f"  {'kept' if x.get('kept') else 'undone'}: [{x.get('strategy')}] {x.get('target_node')}: "
+                  f"{x.get('change')} -- discrepant {x.get('discrepant_before')} -> {x.get('discrepant_after')}, "
+                  f"error {x.get('error_before')} -> {x.get('error_after')} ({x.get('reason')})")
         fail("the repaired model's top-1 differs from the source's on " + ", ".join(bad))
 
     after = {str(p): sha(p) for p in inputs}
