@@ -162,7 +162,8 @@ void preprocessing_candidates(const nlohmann::json& diagnosis, const CompareMode
   const Layout layout = target_state.input.layout;
   const bool tflite = caps.tflite_domain;
   c.apply = [m, layout, tflite](Graph& g) { return embed(g, m, layout, tflite); };
-  out.push_back(std::move(c));
+  // Asked for: the embedded form is tried before the pipeline-only one.
+  out.insert(out.end() - 1, std::move(c));
 }
 
 }  // namespace convfix

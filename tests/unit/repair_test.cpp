@@ -8,40 +8,27 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 #include "convfix/executor.h"
 #include "convfix/preprocess.h"
 #include "repair/repair_internal.h"
+#include "test_util.h"
 
 using namespace convfix;
 
 namespace {
 
+using testutil::node;
+using testutil::random_tensor;
+
 Tensor rnd(std::vector<int64_t> dims, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-  Tensor t(DType::kF32, std::move(dims));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = u(rng);
-  return t;
+  return random_tensor(std::move(dims), seed, lo, hi);
 }
-
 Node mk(const std::string& name, const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
-  Node n;
-  n.name = name;
-  n.op_type = op;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  return n;
+  return node(name, op, std::move(in), std::move(out));
 }
-
 ValueInfo vi(const std::string& name, std::vector<int64_t> dims = {}) {
-  ValueInfo v;
-  v.name = name;
-  v.dtype = DType::kF32;
-  for (int64_t d : dims) v.shape.push_back(Dim::of(d));
-  v.has_shape = !dims.empty();
-  return v;
+  return dims.empty() ? testutil::vinfo(name) : testutil::vinfo(name, dims);
 }
 
 Tensor scalar(float v) { return Tensor::scalar_f32(v); }
@@ -373,9 +360,12 @@ TEST(RepairPreprocessing, EmbeddedCaffeToTorchMapEqualsTorchPreprocessing) {
   std::vector<Candidate> cands;
   preprocessing_candidates(diag, spec, true, st, write_caps(f.src), cands);
   ASSERT_EQ(cands.size(), 2u);
-  EXPECT_EQ(*cands[0].target_preset, "torch");
+  // Embedding was asked for: it comes first; then the pipeline-only fix.
+  EXPECT_TRUE(cands[0].details.value("embedded", false));
+  EXPECT_FALSE(cands[0].target_preset.has_value());
+  EXPECT_EQ(*cands[1].target_preset, "torch");
   Graph r = f.src;
-  ASSERT_TRUE(cands[1].apply(r).ok());
+  ASSERT_TRUE(cands[0].apply(r).ok());
   // One image, both presets, same geometry (crop 1).
   Image img;
   img.width = 8;
