@@ -61,24 +61,11 @@ std::string str(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Progress on a terminal only (as compare, diagnose and repair do).
-std::function<void(const std::string&)> stage_progress() {
-  if (isatty(STDERR_FILENO) == 0) return {};
-  return [](const std::string& stage) { std::cerr << "\r\033[Kconvfix: " << stage << std::flush; };
-}
-
-void clear_progress() {
-  if (isatty(STDERR_FILENO) != 0) std::cerr << "\r\033[K" << std::flush;
-}
-
 Status write_json(const fs::path& path, const nlohmann::json& j) { return write_file_atomic(path.string(), j.dump(1) + "\n"); }
 
 Status write_reports(const fs::path& dir, const std::string& json_name, const nlohmann::json& j) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return io_error(dir.string() + ": cannot create the report folder: " + ec.message());
-  CONVFIX_RETURN_IF_ERROR(write_json(dir / json_name, j));
-  return write_html_report(j, (dir / "report.html").string());
+  auto paths = write_report_folder(j, j.dump(1) + "\n", dir.string(), json_name);
+  return paths.ok() ? Status::OK() : paths.status();
 }
 
 void print_compare(const CompareResult& r) {
@@ -193,7 +180,7 @@ int run_demo(const DemoArgs& a) {
   if (isatty(STDERR_FILENO) != 0)
     cp = [](int64_t done, int64_t total) { std::cerr << "\rconvfix: compare " << done << "/" << total << std::flush; };
   auto cmp = compare_models(co, cp);
-  clear_progress();
+  end_terminal_progress();
   if (!cmp.ok()) return report_error(cmp.status().with_context("demo: compare"));
   const fs::path compare_json = out / "compare.json";
   Status st = write_json(compare_json, compare_result_to_json(*cmp));
@@ -203,8 +190,8 @@ int run_demo(const DemoArgs& a) {
   // 2. diagnose
   DiagnoseOptions dopt;
   dopt.compare = co;
-  auto diag = diagnose_models(dopt, stage_progress());
-  clear_progress();
+  auto diag = diagnose_models(dopt, terminal_progress());
+  end_terminal_progress();
   if (!diag.ok()) return report_error(diag.status().with_context("demo: diagnose"));
   st = write_reports(out / "diagnose", "diagnose.json", *diag);
   if (!st.ok()) return report_error(st);
@@ -215,8 +202,8 @@ int run_demo(const DemoArgs& a) {
   ropt.diagnose = dopt;
   ropt.output = repaired.string();
   ropt.budget_s = a.budget;
-  auto rep = repair_models(ropt, stage_progress());
-  clear_progress();
+  auto rep = repair_models(ropt, terminal_progress());
+  end_terminal_progress();
   if (!rep.ok()) return report_error(rep.status().with_context("demo: repair"));
   st = write_reports(out / "repair", "repair.json", *rep);
   if (!st.ok()) return report_error(st);

@@ -68,16 +68,10 @@ int run_diagnose(const DiagnoseArgs& a) {
   if (!built.ok()) return report_error(built);
   o.activation_images = a.activation_images;
   o.preprocessing = !a.no_preprocessing;
-  if (!a.report_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(a.report_dir, ec);
-    if (ec) return report_error(io_error(a.report_dir + ": cannot create the report folder: " + ec.message()));
-  }
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  DiagnoseProgress progress;
-  if (tty) progress = [](const std::string& stage) { std::cerr << "\r\033[Kconvfix: " << stage << std::flush; };
-  auto r = diagnose_models(o, progress);
-  if (tty) std::cerr << "\r\033[K" << std::flush;
+  Status made = create_report_folder(a.report_dir);
+  if (!made.ok()) return report_error(made);
+  auto r = diagnose_models(o, terminal_progress());
+  end_terminal_progress();
   if (!r.ok()) return report_error(r.status());
   const std::string text = r->dump(1) + "\n";
   if (!a.json_file.empty()) {
@@ -86,15 +80,9 @@ int run_diagnose(const DiagnoseArgs& a) {
   }
   print_verdict(*r);
   if (!a.report_dir.empty()) {
-    const std::string json_path = (fs::path(a.report_dir) / "diagnose.json").string();
-    Status st = write_file_atomic(json_path, text);
-    if (!st.ok()) return report_error(st);
-    std::cout << "  report: " << json_path;
-    const std::string html_path = (fs::path(a.report_dir) / "report.html").string();
-    Status hs = write_html_report(*r, html_path);
-    if (!hs.ok()) return report_error(hs);
-    std::cout << ", " << html_path;
-    std::cout << "\n";
+    auto paths = write_report_folder(*r, text, a.report_dir, "diagnose.json");
+    if (!paths.ok()) return report_error(paths.status());
+    std::cout << "  report: " << *paths << "\n";
   }
   if (a.fail_on_discrepancy) {
     const std::string code = (*r)["verdict"]["code"];

@@ -71,16 +71,10 @@ int run_repair(const RepairArgs& a) {
     while (std::getline(ss, item, ','))
       if (!item.empty()) o.allow_dequantize.push_back(item);
   }
-  if (!a.report_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(a.report_dir, ec);
-    if (ec) return report_error(io_error(a.report_dir + ": cannot create the report folder: " + ec.message()));
-  }
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  RepairProgress progress;
-  if (tty) progress = [](const std::string& stage) { std::cerr << "\r\033[Kconvfix: " << stage << std::flush; };
-  auto r = repair_models(o, progress);
-  if (tty) std::cerr << "\r\033[K" << std::flush;
+  Status made = create_report_folder(a.report_dir);
+  if (!made.ok()) return report_error(made);
+  auto r = repair_models(o, terminal_progress());
+  end_terminal_progress();
   if (!r.ok()) return report_error(r.status());
   const std::string text = r->dump(1) + "\n";
   if (!a.json_file.empty()) {
@@ -89,13 +83,9 @@ int run_repair(const RepairArgs& a) {
   }
   print_summary(*r);
   if (!a.report_dir.empty()) {
-    const std::string json_path = (fs::path(a.report_dir) / "repair.json").string();
-    Status st = write_file_atomic(json_path, text);
-    if (!st.ok()) return report_error(st);
-    const std::string html_path = (fs::path(a.report_dir) / "report.html").string();
-    Status hs = write_html_report(*r, html_path);
-    if (!hs.ok()) return report_error(hs);
-    std::cout << "  report: " << json_path << ", " << html_path << "\n";
+    auto paths = write_report_folder(*r, text, a.report_dir, "repair.json");
+    if (!paths.ok()) return report_error(paths.status());
+    std::cout << "  report: " << *paths << "\n";
   }
   if (a.fail_unless_repaired && (*r)["verdict"]["code"] != "repaired" && (*r)["verdict"]["code"] != "faithful") return 1;
   return 0;

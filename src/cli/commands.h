@@ -4,9 +4,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
 
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "convfix/compare.h"
 #include "convfix/preprocess.h"
@@ -38,6 +41,17 @@ Status build_compare_options(const PairArgs& a, const std::string& command, Comp
 
 // "--size" values: "224" or "224x320" (height x width), each 1..999999.
 Status parse_size(const std::string& s, GeometryOptions* g);
+
+// Progress lines on stderr when it is a terminal (an empty function
+// otherwise); end_terminal_progress() clears the line.
+std::function<void(const std::string&)> terminal_progress();
+void end_terminal_progress();
+// Creates a report folder (nothing for ""); errors name it.
+Status create_report_folder(const std::string& dir);
+// Writes DIR/<json_name> (`text`, the document's JSON) and DIR/report.html
+// (write_html_report) atomically; returns "<json path>, <html path>".
+Expected<std::string> write_report_folder(const nlohmann::json& doc, const std::string& text, const std::string& dir,
+                                          const std::string& json_name);
 
 // Prints "convfix: error: <message>" to stderr and returns 2.
 int report_error(const Status& st);

@@ -373,6 +373,9 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
         preset = p2;
         crop = cr2;
       }
+      // Candidates rejected before this change may help now (a fix whose
+      // effect a larger fault hid): they are tried again.
+      tried.clear();
       current = g2;
       verifier->accept(current, preset, crop);
       base = s;
