@@ -87,10 +87,22 @@ def top1(a):
 
 
 def repaired_preset(case, rj):
+    """The preset the repaired model is fed: the one preprocessing_required
+    names when the fix was not embedded; when it was embedded, the target's
+    own preset values with the crop fraction the JSON asks the pipeline for
+    (geometry cannot live in a model)."""
     pr = (rj or {}).get("preprocessing_required")
     if isinstance(pr, dict) and not pr.get("embedded") and pr.get("preset"):
         return pr["preset"]
-    return case["target_preprocess"]
+    name = case["target_preprocess"]
+    if isinstance(pr, dict) and pr.get("embedded") and pr.get("crop_fraction"):
+        crop = float(pr["crop_fraction"])
+        base = _ensure_preset(name)
+        if abs(mf.PRESETS[base]["crop"] - crop) > 1e-6:
+            derived = "%s@crop%.6g" % (base, crop)
+            mf.PRESETS[derived] = dict(mf.PRESETS[base], crop=crop)
+            return derived
+    return name
 
 
 def verify(case, faults, rj, out_model, images, work, noise_rel):
