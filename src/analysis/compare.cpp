@@ -53,7 +53,7 @@ Expected<std::vector<CachedOutputs>> run_images(ModelState& m, const std::vector
     chunk.clear();
     TensorMap feeds{{m.input.input_name, std::move(x)}};
     auto out = m.exec->run(feeds);
-    if (!out.ok()) return out.status().with_context(m.spec.path);
+    if (!out.ok()) return run_failure(m, out.status());
     std::vector<Tensor> per_output;
     for (const auto& vi : m.graph->outputs) {
       auto it = out->find(vi.name);

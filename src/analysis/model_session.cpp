@@ -57,6 +57,14 @@ Expected<ModelState> open_model(const CompareModelSpec& m, const CompareOptions&
   return st;
 }
 
+Status run_failure(const ModelState& m, const Status& s) {
+  Status r = s.with_context(m.spec.path);
+  if (m.input.size_from_model) return r;
+  return Status(r.code(), r.message() + " (the model does not fix the size of input '" + m.input.input_name + "'; " +
+                              std::to_string(m.input.height) + "x" + std::to_string(m.input.width) +
+                              " was used: give --size HxW if it expects another)");
+}
+
 // q = clamp(round_half_even(x / scale) + zero_point) for an integer input type.
 Tensor quantize_input(const Tensor& xf, DType dtype, const QuantParams& q) {
   Tensor x(dtype, xf.dims());

@@ -38,6 +38,11 @@ struct ModelState {
 Expected<ModelState> open_model(const CompareModelSpec& m, const CompareOptions& o,
                                 std::shared_ptr<Graph> graph = nullptr, bool create_executor = true);
 
+// A failed run of the model as an error naming the file; when the model
+// does not fix its input size (an assumed or --size height/width was used),
+// the message says so and points at --size.
+Status run_failure(const ModelState& m, const Status& s);
+
 // q = clamp(round_half_even(x / scale) + zero_point) for an integer input type.
 Tensor quantize_input(const Tensor& xf, DType dtype, const QuantParams& q);
 

@@ -151,7 +151,7 @@ Expected<std::unordered_map<std::string, Tensor>> capture(ModelState& m, const T
   RunOptions ro;
   ro.observer = &obs;
   auto out = m.exec->run(feeds, ro);
-  if (!out.ok()) return out.status().with_context(m.spec.path);
+  if (!out.ok()) return run_failure(m, out.status());
   if (want.count(m.input.input_name)) obs.got[m.input.input_name] = x;
   for (const auto& [name, t] : *out)
     if (want.count(name)) obs.got[name] = t;
@@ -171,7 +171,7 @@ Expected<ValueDims> probe_shapes(ModelState& m, const std::string& image_file, V
   if (!out.ok()) {
     // Keep what the nodes before the failing one produced.
     if (partial) *partial = std::move(obs.dims);
-    return out.status().with_context(m.spec.path);
+    return run_failure(m, out.status());
   }
   for (const auto& [name, t] : *out) obs.dims[name] = t.dims();
   return std::move(obs.dims);
