@@ -8,7 +8,8 @@
 //   source and the target are the first and the last model. repair_models()
 //   diagnoses the pair first (the "diagnosis" member of the result is that
 //   document), then tries candidate changes suspect by suspect, in rank
-//   order, each produced by a named strategy (a small pass, one file each in
+//   order (options.diagnosis, when given, is taken as that document), each
+//   produced by a named strategy (a small pass, one file each in
 //   src/repair): "preprocessing", "input_layout", "parameters",
 //   "hyperparameters", "graph", "dequantize".
 // - Verification: a candidate is applied to a copy of the target graph and
@@ -67,6 +68,9 @@ struct RepairOptions {
   std::vector<std::string> allow_dequantize;
   bool allow_dequantize_auto = false;
   bool verify_full = true;             // compare + diagnose the full image set after repair
+  // The diagnose document of exactly this pair and these options, when the
+  // caller already has it (convfix demo): repair then does not diagnose again.
+  const nlohmann::json* diagnosis = nullptr;
 };
 
 using RepairProgress = std::function<void(const std::string& stage)>;

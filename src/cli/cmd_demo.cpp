@@ -202,6 +202,7 @@ int run_demo(const DemoArgs& a) {
   ropt.diagnose = dopt;
   ropt.output = repaired.string();
   ropt.budget_s = a.budget;
+  ropt.diagnosis = &*diag;   // the document just printed: no second diagnosis
   auto rep = repair_models(ropt, terminal_progress());
   end_terminal_progress();
   if (!rep.ok()) return report_error(rep.status().with_context("demo: repair"));

@@ -135,9 +135,14 @@ Expected<nlohmann::json> repair_models(const RepairOptions& o, const RepairProgr
   for (const auto& i : o.diagnose.compare.images) input_paths.push_back(i);
 
   // 1. Diagnose.
-  auto d = diagnose_models(o.diagnose, [&](const std::string& s) { say("diagnose: " + s); });
-  if (!d.ok()) return d.status();
-  const nlohmann::json diag = std::move(d).value();
+  nlohmann::json diag;
+  if (o.diagnosis && o.diagnosis->is_object()) {
+    diag = *o.diagnosis;
+  } else {
+    auto d = diagnose_models(o.diagnose, [&](const std::string& s) { say("diagnose: " + s); });
+    if (!d.ok()) return d.status();
+    diag = std::move(d).value();
+  }
   const double t_diag = since(t0);
   CONVFIX_ASSIGN_OR_RETURN(std::vector<std::string> files, collect_image_files(o.diagnose.compare.images));
 
