@@ -4,6 +4,7 @@
 // the source did not, the source's folded form (docs/DIAGNOSIS.md, "repair").
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "diagnose/layer_params.h"
 #include "diagnose/op_classes.h"
@@ -27,6 +28,30 @@ std::string summary(const Tensor& t) {
   std::snprintf(buf, sizeof buf, "%s, mean |x| %.3g, max |x| %.3g", dims_to_string(t.dims()).c_str(),
                 t.numel() ? sum / static_cast<double>(t.numel()) : 0.0, mx);
   return buf;
+}
+
+// What a parameter candidate writes into the target layer; absent parts stay.
+struct LayerWrite {
+  std::optional<Tensor> weight, bias;                     // canonical layout
+  std::vector<std::pair<std::string, Tensor>> sides;      // value name -> new value
+};
+
+// Applies `w` to the layer of `g`; returns the nodes that read what changed.
+Expected<std::set<std::string>> apply_write(Graph& g, const Layer& layer, const LayerWrite& w) {
+  std::set<std::string> dirty;
+  if (w.weight) {
+    CONVFIX_ASSIGN_OR_RETURN(std::string wn, write_anchor_weight(g, layer, *w.weight));
+    dirty.merge(consumers_of(g, wn));
+  }
+  if (w.bias) {
+    CONVFIX_ASSIGN_OR_RETURN(std::string bn, write_anchor_bias(g, layer, *w.bias));
+    dirty.merge(consumers_of(g, bn));
+  }
+  for (const auto& [name, t] : w.sides) {
+    CONVFIX_ASSIGN_OR_RETURN(std::string root, write_constant(g, name, t));
+    dirty.merge(consumers_of(g, root));
+  }
+  return dirty;
 }
 
 bool same_values(const Tensor& a, const Tensor& b) {
@@ -94,31 +119,16 @@ void parameter_candidates(const PairView& v, int row, const WriteCaps& caps, std
       if (!side.empty()) c.details["normalisation"] = side;
       // Only the tensors that differ are written (a hybrid layer whose int8
       // weights match keeps them; only its float bias is restored).
-      const Tensor w = sa.weight, b = sa.bias;
-      const bool write_weight = !same_values(sa.weight, ta.weight);
-      const bool write_bias = (sa.has_bias || (ta.has_bias && !all_zero(ta.bias))) &&
-                              !(sa.has_bias && ta.has_bias && same_values(sa.bias, ta.bias));
-      std::vector<std::pair<std::string, Tensor>> sides;
+      LayerWrite write;
+      if (!same_values(sa.weight, ta.weight)) write.weight = sa.weight;
+      if ((sa.has_bias || (ta.has_bias && !all_zero(ta.bias))) &&
+          !(sa.has_bias && ta.has_bias && same_values(sa.bias, ta.bias)))
+        write.bias = sa.bias;
       for (size_t i = 0; i < sside.size(); ++i)
-        if (!same_values(sside[i].value, tside[i].value)) sides.emplace_back(tside[i].name, sside[i].value);
+        if (!same_values(sside[i].value, tside[i].value)) write.sides.emplace_back(tside[i].name, sside[i].value);
       const Layer layer = tl;
       c.structural = false;
-      c.apply = [layer, w, b, write_weight, write_bias, sides](Graph& g) -> Expected<std::set<std::string>> {
-        std::set<std::string> dirty;
-        if (write_weight) {
-          CONVFIX_ASSIGN_OR_RETURN(std::string wn, write_anchor_weight(g, layer, w));
-          dirty.merge(consumers_of(g, wn));
-        }
-        if (write_bias) {
-          CONVFIX_ASSIGN_OR_RETURN(std::string bn, write_anchor_bias(g, layer, b));
-          dirty.merge(consumers_of(g, bn));
-        }
-        for (const auto& [name, t] : sides) {
-          CONVFIX_ASSIGN_OR_RETURN(std::string root, write_constant(g, name, t));
-          dirty.merge(consumers_of(g, root));
-        }
-        return dirty;
-      };
+      c.apply = [layer, write](Graph& g) { return apply_write(g, layer, write); };
       out.push_back(std::move(c));
     }
   }
@@ -159,14 +169,10 @@ void parameter_candidates(const PairView& v, int row, const WriteCaps& caps, std
                    {"weight", {{"name", ta.weight_name}, {"old", summary(ta.weight)}, {"new", summary(w)}}},
                    {"bias", {{"name", ta.bias_name}, {"old", ta.has_bias ? summary(ta.bias) : "none"}, {"new", summary(b)}}}};
       const Layer layer = tl;
-      c.apply = [layer, w, b](Graph& g) -> Expected<std::set<std::string>> {
-        std::set<std::string> dirty;
-        CONVFIX_ASSIGN_OR_RETURN(std::string wn, write_anchor_weight(g, layer, w));
-        dirty.merge(consumers_of(g, wn));
-        CONVFIX_ASSIGN_OR_RETURN(std::string bn, write_anchor_bias(g, layer, b));
-        dirty.merge(consumers_of(g, bn));
-        return dirty;
-      };
+      LayerWrite write;
+      write.weight = w;
+      write.bias = b;
+      c.apply = [layer, write](Graph& g) { return apply_write(g, layer, write); };
       out.push_back(std::move(c));
     }
   }

@@ -23,6 +23,18 @@ int argmax(const float* d, int64_t n) {
   return best;
 }
 
+// The model input for images [start, start + count) of `files`, with the
+// model's preset: `rows` rows (a fixed-batch model gets zero padding).
+Expected<Tensor> chunk_input(const ModelState& m, const std::vector<std::string>& files, int64_t start, int64_t count,
+                             int64_t rows) {
+  std::vector<Image> chunk;
+  for (int64_t i = start; i < start + count; ++i) {
+    CONVFIX_ASSIGN_OR_RETURN(Image img, read_image(files[static_cast<size_t>(i)]));
+    chunk.push_back(std::move(img));
+  }
+  return make_model_input(m, chunk, rows);
+}
+
 size_t cache_bytes(const ValueCache& c) {
   size_t s = 0;
   for (const auto& [k, v] : c) s += v.nbytes();
@@ -46,13 +58,8 @@ Expected<std::unique_ptr<Verifier>> Verifier::create(const RepairOptions& o, Mod
   const int64_t step = source.input.batch > 0 ? source.input.batch : std::max(1, o.diagnose.compare.batch);
   for (int64_t start = 0; start < n; start += step) {
     const int64_t count = std::min(step, n - start);
-    std::vector<Image> chunk;
-    for (int64_t i = start; i < start + count; ++i) {
-      CONVFIX_ASSIGN_OR_RETURN(Image img, read_image(v->images_[static_cast<size_t>(i)]));
-      chunk.push_back(std::move(img));
-    }
     const int64_t rows = source.input.batch > 0 ? source.input.batch : count;
-    CONVFIX_ASSIGN_OR_RETURN(Tensor x, make_model_input(source, chunk, rows));
+    CONVFIX_ASSIGN_OR_RETURN(Tensor x, chunk_input(source, v->images_, start, count, rows));
     auto out = source.exec->run({{source.input.input_name, std::move(x)}});
     if (!out.ok()) return out.status().with_context(source.spec.path);
     const std::string& oname = source.graph->outputs[0].name;
@@ -100,16 +107,7 @@ Score Verifier::evaluate(std::shared_ptr<const Graph> g, const std::set<std::str
     if (same_inputs && chunk_index < inputs_.size()) {
       x = inputs_[chunk_index];
     } else {
-      std::vector<Image> chunk;
-      for (int64_t i = start; i < start + count; ++i) {
-        auto img = read_image(images_[static_cast<size_t>(i)]);
-        if (!img.ok()) {
-          s.error = img.status().message();
-          return s;
-        }
-        chunk.push_back(std::move(img).value());
-      }
-      auto xi = make_model_input(m, chunk, rows);
+      auto xi = chunk_input(m, images_, start, count, rows);
       if (!xi.ok()) {
         s.error = xi.status().message();
         return s;
@@ -193,13 +191,7 @@ void Verifier::accept(std::shared_ptr<const Graph> g, const std::string& preset,
   if (inputs_.empty()) {
     for (int64_t start = 0; start < n; start += step) {
       const int64_t count = std::min(step, n - start);
-      std::vector<Image> chunk;
-      for (int64_t i = start; i < start + count; ++i) {
-        auto img = read_image(images_[static_cast<size_t>(i)]);
-        if (!img.ok()) { inputs_.clear(); return; }
-        chunk.push_back(std::move(img).value());
-      }
-      auto x = make_model_input(m, chunk, m.input.batch > 0 ? m.input.batch : count);
+      auto x = chunk_input(m, images_, start, count, m.input.batch > 0 ? m.input.batch : count);
       if (!x.ok()) { inputs_.clear(); return; }
       inputs_.push_back(std::move(x).value());
     }
