@@ -39,4 +39,20 @@ Expected<std::string> write_report_folder(const nlohmann::json& doc, const std::
   return json_path + ", " + html_path;
 }
 
+int finish_document(const nlohmann::json& doc, const std::string& json_file, const std::string& report_dir,
+                    const std::string& json_name, const std::function<void(const nlohmann::json&)>& print) {
+  const std::string text = doc.dump(1) + "\n";
+  if (!json_file.empty()) {
+    Status st = write_file_atomic(json_file, text);
+    if (!st.ok()) return report_error(st);
+  }
+  print(doc);
+  if (!report_dir.empty()) {
+    auto paths = write_report_folder(doc, text, report_dir, json_name);
+    if (!paths.ok()) return report_error(paths.status());
+    std::cout << "  report: " << *paths << "\n";
+  }
+  return 0;
+}
+
 }  // namespace convfix::cli

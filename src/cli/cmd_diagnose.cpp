@@ -1,21 +1,14 @@
 // convfix diagnose SOURCE TARGET [--via MODEL ...] --images DIR... [every compare option]
 //                  [--report DIR] [--json FILE] [--activation-images K]
 //                  [--no-preprocessing-check] [--fail-on-discrepancy]
-#include <unistd.h>
-
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "convfix/diagnose.h"
-#include "convfix/fileio.h"
-#include "convfix/report.h"
 
 namespace convfix::cli {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -73,17 +66,7 @@ int run_diagnose(const DiagnoseArgs& a) {
   auto r = diagnose_models(o, terminal_progress());
   end_terminal_progress();
   if (!r.ok()) return report_error(r.status());
-  const std::string text = r->dump(1) + "\n";
-  if (!a.json_file.empty()) {
-    Status st = write_file_atomic(a.json_file, text);
-    if (!st.ok()) return report_error(st);
-  }
-  print_verdict(*r);
-  if (!a.report_dir.empty()) {
-    auto paths = write_report_folder(*r, text, a.report_dir, "diagnose.json");
-    if (!paths.ok()) return report_error(paths.status());
-    std::cout << "  report: " << *paths << "\n";
-  }
+  if (int rc = finish_document(*r, a.json_file, a.report_dir, "diagnose.json", print_verdict); rc != 0) return rc;
   if (a.fail_on_discrepancy) {
     const std::string code = (*r)["verdict"]["code"];
     if (code != "faithful") return 1;

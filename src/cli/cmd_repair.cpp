@@ -1,22 +1,15 @@
 // convfix repair SOURCE TARGET [--via MODEL ...] --images DIR... [every compare option]
 //                -o OUT [--budget SECONDS] [--holdout FRACTION] [--report DIR] [--json FILE]
 //                [--embed-preprocessing] [--allow-dequantize LAYERS|auto] [--no-verify-full]
-#include <unistd.h>
-
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "cli/commands.h"
-#include "convfix/fileio.h"
 #include "convfix/repair.h"
-#include "convfix/report.h"
 
 namespace convfix::cli {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -76,17 +69,7 @@ int run_repair(const RepairArgs& a) {
   auto r = repair_models(o, terminal_progress());
   end_terminal_progress();
   if (!r.ok()) return report_error(r.status());
-  const std::string text = r->dump(1) + "\n";
-  if (!a.json_file.empty()) {
-    Status st = write_file_atomic(a.json_file, text);
-    if (!st.ok()) return report_error(st);
-  }
-  print_summary(*r);
-  if (!a.report_dir.empty()) {
-    auto paths = write_report_folder(*r, text, a.report_dir, "repair.json");
-    if (!paths.ok()) return report_error(paths.status());
-    std::cout << "  report: " << *paths << "\n";
-  }
+  if (int rc = finish_document(*r, a.json_file, a.report_dir, "repair.json", print_summary); rc != 0) return rc;
   if (a.fail_unless_repaired && (*r)["verdict"]["code"] != "repaired" && (*r)["verdict"]["code"] != "faithful") return 1;
   return 0;
 }

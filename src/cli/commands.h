@@ -53,6 +53,12 @@ Status create_report_folder(const std::string& dir);
 Expected<std::string> write_report_folder(const nlohmann::json& doc, const std::string& text, const std::string& dir,
                                           const std::string& json_name);
 
+// The end of a command that produces a document: --json FILE (if given),
+// `print` on stdout, then the report folder (if given) and its paths.
+// Returns 0, or 2 after report_error() when a file cannot be written.
+int finish_document(const nlohmann::json& doc, const std::string& json_file, const std::string& report_dir,
+                    const std::string& json_name, const std::function<void(const nlohmann::json&)>& print);
+
 // Prints "convfix: error: <message>" to stderr and returns 2.
 int report_error(const Status& st);
 
