@@ -164,27 +164,38 @@ def diagnose(convfix, source, target, images, work, name, extra=()):
     return json.load(open(os.path.join(rep, "diagnose.json"))), p
 
 
+def setup(models_dir, prefix):
+    """The MobileNetV2 source and a work folder with the photos in images/;
+    None (the reason printed) when the model or python3-onnx is missing.
+    Shared with tests/repair/check_repair.py."""
+    src = os.path.join(models_dir, "mobilenet_v2", "model.onnx")
+    if not os.path.exists(src):
+        print("SKIP:", src, "missing (tools/gen_torchvision.py --models mobilenet_v2)")
+        return None
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        print("SKIP: python3-onnx missing")
+        return None
+    work = tempfile.mkdtemp(prefix=prefix)
+    images = os.path.join(work, "images")
+    os.makedirs(images)
+    for p in PHOTOS:
+        if os.path.exists(p):
+            shutil.copy(p, images)
+    return src, work, images
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--convfix", required=True)
     ap.add_argument("--models-dir", required=True)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
-    src = os.path.join(args.models_dir, "mobilenet_v2", "model.onnx")
-    if not os.path.exists(src):
-        print("SKIP:", src, "missing (tools/gen_torchvision.py --models mobilenet_v2)")
+    ready = setup(args.models_dir, "convfix-diagnose-")
+    if ready is None:
         return 77
-    try:
-        import onnx  # noqa: F401
-    except ImportError:
-        print("SKIP: python3-onnx missing")
-        return 77
-    work = tempfile.mkdtemp(prefix="convfix-diagnose-")
-    images = os.path.join(work, "images")
-    os.makedirs(images)
-    for p in PHOTOS:
-        if os.path.exists(p):
-            shutil.copy(p, images)
+    src, work, images = ready
     cases = make_cases(src, work)
     before = {p: sha(p) for p in [src] + [c[0] for c in cases.values()]}
     have_node = shutil.which("node") and os.path.isdir(os.path.join(ROOT, "node_modules", "onnxruntime-node"))

@@ -415,24 +415,13 @@ def main():
     ap.add_argument("--models-dir", required=True)
     ap.add_argument("--only", default="")
     args = ap.parse_args()
-    src = os.path.join(args.models_dir, "mobilenet_v2", "model.onnx")
-    if not os.path.exists(src):
-        print("SKIP:", src, "missing (tools/gen_torchvision.py --models mobilenet_v2)")
+    ready = cd.setup(args.models_dir, "convfix-repair-")
+    if ready is None:
         return 77
-    try:
-        import onnx  # noqa: F401
-    except ImportError:
-        print("SKIP: python3-onnx missing")
-        return 77
+    _, work, images = ready
     have_node = bool(shutil.which("node")) and os.path.isdir(os.path.join(ROOT, "node_modules", "onnxruntime-node"))
     if not have_node:
         print("note: node_modules missing: the runtime oracles are skipped")
-    work = tempfile.mkdtemp(prefix="convfix-repair-")
-    images = os.path.join(work, "images")
-    os.makedirs(images)
-    for p in cd.PHOTOS:
-        if os.path.exists(p):
-            shutil.copy(p, images)
     only = set(filter(None, args.only.split(",")))
     if not only or "onnx" in only:
         onnx_cases(args, work, images, have_node)
